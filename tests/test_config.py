@@ -1,0 +1,868 @@
+"""The config is the edge: every bad input must come back as ``key.path: message`` lines,
+every good one as frozen typed data, and no secret may leak into any text."""
+
+from __future__ import annotations
+
+import traceback
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from wallboard.config import (
+    ALL,
+    ConfigError,
+    Duration,
+    NonNegativeDuration,
+    Settings,
+    format_duration,
+    load_config,
+    load_default_config,
+)
+
+PASSWORD = "Sup3r-Secret_pw"
+TOKEN = "xoxb-1234-abcd-TOKENVALUE"
+MINIMAL = f"""
+[vicidial]
+url = "https://dialer.example.com/"
+user = "wallboard"
+pass = "{PASSWORD}"
+"""
+
+CONTRACT_EXAMPLE = """
+[vicidial]
+url = "https://dialer.example.com"   # base URL; the client appends /vicidial/non_agent_api.php
+user = "wallboard"
+pass = "PASSWORD"
+source = "wallboard"
+campaigns = ["SALES1", "SALES2"]      # or "all"
+ingroups = []
+timeout = "10s"
+
+[poll]                # durations as "30s", "2m"
+agents_interval = "30s"
+stats_interval = "60s"
+jitter = "5s"
+
+[cache]
+backend = "memory"    # or "redis"
+redis_url = "redis://127.0.0.1:6379/0"
+
+[web]
+listen = "0.0.0.0:8080"
+
+[[boards]]
+name = "floor"
+title = "Sales floor"
+campaigns = ["SALES1", "SALES2"]
+
+[alerts]
+limit = 0.03          # the legal limit, as a ratio
+warn_at = 0.025
+critical_at = 0.028
+min_answered = 50     # no drop alert below this many human-answered calls in the window
+pending = "2m"        # condition must hold this long before it fires
+clear_margin = 0.002  # clears only below threshold - margin
+
+[alerts.auto_pause]   # absent = never pauses anything
+campaigns = ["SALES1"]
+at = 0.029
+dry_run = true
+
+[slack]
+token = "TOKEN"
+channel = "#floor-supervisors"
+base_url = "https://slack.com/api/"   # tests point this at a local server
+
+[state]
+path = "wallboard.db"
+""".replace("PASSWORD", PASSWORD).replace("TOKEN", TOKEN)
+
+
+def write(tmp_path: Path, text: str, name: str = "wallboard.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> Settings:
+    return load_config(write(tmp_path, text), environ=environ or {})
+
+
+def errors_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text, environ)
+    return caught.value.errors
+
+
+def assert_error(errors: list[str], key: str, fragment: str = "") -> None:
+    matching = [
+        line for line in errors if line.startswith(f"{key}:") or line.startswith(f"{key} (")
+    ]
+    assert matching, f"no error for {key!r} in {errors}"
+    assert any(fragment in line for line in matching), f"{fragment!r} not in {matching}"
+
+
+# --- whole files ---------------------------------------------------------------------------
+
+
+def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
+    settings = load(tmp_path, MINIMAL)
+
+    assert settings.vicidial.url == "https://dialer.example.com"
+    assert settings.vicidial.password() == PASSWORD
+    assert settings.vicidial.source == "wallboard"
+    assert settings.vicidial.campaigns == ALL
+    assert settings.vicidial.ingroups == ()
+    assert settings.vicidial.timeout == timedelta(seconds=10)
+    assert settings.vicidial.verify_tls is True
+    assert settings.poll.intervals == {
+        "agents_interval": timedelta(seconds=30),
+        "stats_interval": timedelta(seconds=60),
+        "campaigns_interval": timedelta(seconds=60),
+        "hopper_interval": timedelta(seconds=120),
+        "ingroups_interval": timedelta(seconds=30),
+    }
+    assert settings.poll.jitter == timedelta(seconds=5)
+    assert settings.poll.history_days == 30
+    assert settings.cache.backend == "memory"
+    assert settings.cache.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.cache.key_prefix == "wallboard"
+    assert settings.cache.lock_ttl == timedelta(seconds=15)
+    assert (settings.web.host, settings.web.port) == ("0.0.0.0", 8080)
+    assert [(b.name, b.campaigns) for b in settings.boards] == [("floor", ALL)]
+    alerts = settings.alerts
+    assert (alerts.limit, alerts.warn_at, alerts.critical_at) == (0.03, 0.025, 0.028)
+    assert (alerts.min_answered, alerts.clear_margin) == (50, 0.002)
+    assert (alerts.pending, alerts.stale_after) == (timedelta(minutes=2), timedelta(minutes=3))
+    assert alerts.auto_pause is None
+    assert settings.slack is None
+    assert settings.state.path == Path("wallboard.db")
+
+
+def test_contract_example_loads(tmp_path: Path) -> None:
+    settings = load(tmp_path, CONTRACT_EXAMPLE)
+
+    assert settings.vicidial.campaigns == ("SALES1", "SALES2")
+    assert settings.boards[0].title == "Sales floor"
+    assert settings.alerts.auto_pause is not None
+    assert settings.alerts.auto_pause.campaigns == ("SALES1",)
+    assert settings.alerts.auto_pause.at == 0.029
+    assert settings.alerts.auto_pause.dry_run is True
+    assert settings.slack is not None
+    assert settings.slack.token_value() == TOKEN
+    assert settings.slack.channel == "#floor-supervisors"
+    assert settings.slack.base_url == "https://slack.com/api/"
+
+
+def test_example_file_at_repo_root_loads() -> None:
+    example = Path(__file__).resolve().parents[1] / "wallboard.example.toml"
+    settings = load_config(example, environ={})
+
+    assert settings.slack is not None
+    assert settings.alerts.auto_pause is not None
+    assert settings.vicidial.campaigns == ("SALES1", "SALES2")
+
+
+def test_no_file_reads_only_the_environment() -> None:
+    settings = load_config(
+        None,
+        environ={
+            "WALLBOARD_VICIDIAL__URL": "http://10.0.0.5",
+            "WALLBOARD_VICIDIAL__USER": "api",
+            "WALLBOARD_VICIDIAL__PASS": PASSWORD,
+        },
+    )
+
+    assert settings.vicidial.url == "http://10.0.0.5"
+    assert settings.vicidial.password() == PASSWORD
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    settings = load(tmp_path, MINIMAL)
+
+    with pytest.raises(ValidationError):
+        settings.vicidial.user = "other"  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        settings.poll = settings.poll  # type: ignore[misc]
+
+
+def test_default_config_loads_and_takes_overrides(tmp_path: Path) -> None:
+    plain = load_default_config()
+    assert plain.vicidial.url == "http://127.0.0.1:8081"
+    assert plain.vicidial.user == "wallboard"
+    assert plain.vicidial.password() == "wallboard-demo-pass"
+    assert plain.vicidial.campaigns == ALL
+    assert plain.cache.backend == "memory"
+    assert len(plain.boards) == 1
+    assert plain.slack is None
+    assert plain.alerts.auto_pause is None
+
+    db = tmp_path / "state.db"
+    demo = load_default_config(
+        {
+            "vicidial": {"url": "http://127.0.0.1:40123"},
+            "web": {"listen": "127.0.0.1:0"},
+            "state": {"path": str(db)},
+        }
+    )
+    assert demo.vicidial.url == "http://127.0.0.1:40123"
+    assert demo.vicidial.user == "wallboard"  # merged, not replaced
+    assert (demo.web.host, demo.web.port) == ("127.0.0.1", 0)
+    assert demo.state.path == db
+
+
+def test_default_config_rejects_bad_overrides_with_their_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_default_config({"web": {"listen": "nowhere"}})
+    assert_error(caught.value.errors, "web.listen")
+
+
+# --- durations -----------------------------------------------------------------------------
+
+DURATIONS = TypeAdapter(Duration)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("2m", 120),
+        ("1h", 3600),
+        ("1m30s", 90),
+        ("500ms", 0.5),
+        ("1h2m3s4ms", 3723.004),
+        ("1.5m", 90),
+        (" 45s ", 45),
+        ("45", 45),
+        ("0.25", 0.25),
+        (45, 45),
+        (2.5, 2.5),
+        (timedelta(seconds=7), 7),
+    ],
+)
+def test_duration_accepts(text: object, seconds: float) -> None:
+    assert DURATIONS.validate_python(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("", "duration"),
+        ("s", "duration"),
+        ("5x", "duration"),
+        ("1m1h", "duration"),
+        ("-5s", "duration"),
+        ("1e3", "duration"),
+        ("nan", "duration"),
+        (float("inf"), "duration"),
+        (True, "duration"),
+        ([30], "duration"),
+        ("0s", "longer than zero"),
+        (0, "longer than zero"),
+        (-1, "longer than zero"),
+        ("0ms", "longer than zero"),
+        (10**15, "too long"),
+    ],
+)
+def test_duration_rejects(value: object, fragment: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DURATIONS.validate_python(value)
+    assert fragment in caught.value.errors()[0]["msg"]
+
+
+@given(st.text(alphabet="0123456789.hms -", max_size=10) | st.text(max_size=10))
+def test_duration_parser_never_fails_unexpectedly(text: str) -> None:
+    outcome: object
+    try:
+        outcome = DURATIONS.validate_python(text)
+    except ValidationError as error:
+        outcome = error.errors()[0]["type"]
+    assert outcome == "value_error" or (isinstance(outcome, timedelta) and outcome > timedelta(0))
+
+
+@given(st.integers(min_value=1, max_value=10**10))
+def test_format_duration_parses_back(millis: int) -> None:
+    duration = timedelta(milliseconds=millis)
+    assert DURATIONS.validate_python(format_duration(duration)) == duration
+
+
+def test_non_negative_duration_allows_zero_but_not_less() -> None:
+    adapter = TypeAdapter(NonNegativeDuration)
+    assert adapter.validate_python("0s") == timedelta(0)
+    with pytest.raises(ValidationError):
+        adapter.validate_python(-1)
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (timedelta(minutes=2), "2m"),
+        (timedelta(seconds=90), "1m30s"),
+        (timedelta(milliseconds=500), "500ms"),
+        (timedelta(hours=1, seconds=5), "1h5s"),
+        (timedelta(0), "0s"),
+    ],
+)
+def test_format_duration_round_trips(duration: timedelta, text: str) -> None:
+    assert format_duration(duration) == text
+    if duration:
+        assert DURATIONS.validate_python(text) == duration
+
+
+def test_bad_duration_in_file_names_its_key(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL + '[poll]\nagents_interval = "soon"\npending = 3\n')
+
+    assert_error(errors, "poll.agents_interval", "duration")
+    assert_error(errors, "poll.pending", "unknown key")
+
+
+def test_jitter_may_be_zero(tmp_path: Path) -> None:
+    assert load(tmp_path, MINIMAL + '[poll]\njitter = "0s"\n').poll.jitter == timedelta(0)
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def test_environment_beats_the_file(tmp_path: Path) -> None:
+    text = MINIMAL + '[poll]\njitter = "5s"\nagents_interval = "40s"\n'
+    settings = load(
+        tmp_path,
+        text,
+        environ={
+            "WALLBOARD_VICIDIAL__PASS": "from-env",
+            "WALLBOARD_POLL__JITTER": "2s",
+            "WALLBOARD_SLACK__TOKEN": TOKEN,
+            "WALLBOARD_SLACK__CHANNEL": "#ops",
+            "WALLBOARD_ALERTS__AUTO_PAUSE__CAMPAIGNS": '["SALES1"]',
+            "WALLBOARD_ALERTS__AUTO_PAUSE__AT": "0.029",
+            "UNRELATED": "ignored",
+        },
+    )
+
+    assert settings.vicidial.password() == "from-env"
+    assert settings.vicidial.user == "wallboard"  # the rest of the section still from the file
+    assert settings.poll.jitter == timedelta(seconds=2)
+    assert settings.poll.agents_interval == timedelta(seconds=40)
+    assert settings.slack is not None
+    assert settings.slack.token_value() == TOKEN
+    assert settings.alerts.auto_pause is not None
+    assert settings.alerts.auto_pause.campaigns == ("SALES1",)
+
+
+def test_environment_names_are_case_insensitive(tmp_path: Path) -> None:
+    settings = load(tmp_path, MINIMAL, environ={"wallboard_web__listen": "127.0.0.1:9000"})
+    assert settings.web.port == 9000
+
+
+def test_environment_lists_as_json_or_commas(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        MINIMAL,
+        environ={
+            "WALLBOARD_VICIDIAL__CAMPAIGNS": "SALES1, SALES2",
+            "WALLBOARD_VICIDIAL__INGROUPS": '["SUPPORT_IN"]',
+            "WALLBOARD_BOARDS": '[{"name": "east", "campaigns": ["SALES2"]}]',
+        },
+    )
+
+    assert settings.vicidial.campaigns == ("SALES1", "SALES2")
+    assert settings.vicidial.ingroups == ("SUPPORT_IN",)
+    assert [(b.name, b.title, b.campaigns) for b in settings.boards] == [
+        ("east", "east", ("SALES2",))
+    ]
+
+
+def test_environment_errors_name_the_variable(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        MINIMAL,
+        environ={
+            "WALLBOARD_POLL__JITTER": "later",
+            "WALLBOARD_VICIDIAL__PASWORD": "x",
+            "WALLBOARD_SLAK__TOKEN": TOKEN,
+        },
+    )
+
+    assert_error(errors, "poll.jitter", "(from WALLBOARD_POLL__JITTER)")
+    assert_error(errors, "vicidial.pasword", "unknown key")
+    assert_error(errors, "WALLBOARD_SLAK__TOKEN", "unknown section 'slak'")
+    assert not any(TOKEN in line for line in errors)
+
+
+def test_environment_json_error_is_reported(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL, environ={"WALLBOARD_BOARDS": '[{"name": "a"'})
+
+    assert errors[0].startswith("boards (from WALLBOARD_BOARDS*): a value is not valid JSON")
+
+
+def test_default_environ_is_the_process_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WALLBOARD_WEB__LISTEN", "127.0.0.1:9123")
+    assert load_config(write(tmp_path, MINIMAL)).web.port == 9123
+
+
+# --- secret files --------------------------------------------------------------------------
+
+
+def test_pass_file_and_token_file_are_read_and_stripped(tmp_path: Path) -> None:
+    (tmp_path / "pass").write_text(PASSWORD + "\n", encoding="utf-8")
+    (tmp_path / "token").write_text(TOKEN + "\r\n", encoding="utf-8")
+    text = f"""
+[vicidial]
+url = "http://dialer"
+user = "wallboard"
+pass_file = "{tmp_path / "pass"}"
+
+[slack]
+token_file = "{tmp_path / "token"}"
+channel = "#ops"
+"""
+    settings = load(tmp_path, text)
+
+    assert settings.vicidial.password() == PASSWORD
+    assert settings.slack is not None
+    assert settings.slack.token_value() == TOKEN
+    for rendered in (repr(settings), str(settings), str(settings.model_dump())):
+        assert PASSWORD not in rendered
+        assert TOKEN not in rendered
+
+
+def test_unreadable_secret_files_are_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    text = f"""
+[vicidial]
+url = "http://dialer"
+user = "wallboard"
+pass_file = "{tmp_path / "missing"}"
+
+[slack]
+token_file = "{tmp_path / "empty"}"
+channel = "#ops"
+"""
+    errors = errors_of(tmp_path, text)
+
+    assert_error(errors, "vicidial.pass_file", "No such file")
+    assert_error(errors, "slack.token_file", "is empty")
+
+
+def test_pass_file_with_characters_vicidial_strips_is_refused_without_echo(
+    tmp_path: Path,
+) -> None:
+    secret = "hunter2!with$symbols"
+    (tmp_path / "pass").write_text(secret, encoding="utf-8")
+    text = f'[vicidial]\nurl = "http://d"\nuser = "u"\npass_file = "{tmp_path / "pass"}"\n'
+
+    errors = errors_of(tmp_path, text)
+
+    assert_error(errors, "vicidial.pass_file", "silently fails to log in")
+    assert secret not in "\n".join(errors)
+
+
+@pytest.mark.parametrize(
+    ("section", "fragment"),
+    [
+        ('[vicidial]\nurl = "http://d"\nuser = "u"\n', "required (or give pass_file)"),
+        (MINIMAL + 'pass_file = "/etc/hostname"\n', "not both"),
+    ],
+)
+def test_exactly_one_of_pass_and_pass_file(tmp_path: Path, section: str, fragment: str) -> None:
+    assert_error(errors_of(tmp_path, section), "vicidial.pass", fragment)
+
+
+@pytest.mark.parametrize(
+    ("slack", "fragment"),
+    [
+        ('[slack]\nchannel = "#x"\n', "required (or give token_file)"),
+        (f'[slack]\nchannel = "#x"\ntoken = "{TOKEN}"\ntoken_file = "/etc/hostname"\n', "not both"),
+        ('[slack]\nchannel = "#x"\ntoken = "xoxb has spaces"\n', "without spaces"),
+    ],
+)
+def test_slack_token_rules(tmp_path: Path, slack: str, fragment: str) -> None:
+    assert_error(errors_of(tmp_path, MINIMAL + slack), "slack.token", fragment)
+
+
+# --- unknown keys, several errors, file problems -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ('[vicidal]\nurl = "x"\n', "vicidal"),
+        ('debug = true\n[vicidial]\nurl = "http://d"\nuser = "u"\npass = "p"\n', "debug"),
+        ("[poll]\nagent_interval = 30\n", "poll.agent_interval"),
+        ('[cache]\nbackend = "memory"\nredis = "x"\n', "cache.redis"),
+        ("[web]\nport = 80\n", "web.port"),
+        ('[[boards]]\nname = "a"\n[[boards]]\nname = "b"\ncampaign = "all"\n', "boards.1.campaign"),
+        (
+            "[alerts.auto_pause]\ncampaigns = ['A1']\nat = 0.03\nwhen = 1\n",
+            "alerts.auto_pause.when",
+        ),
+        ('[slack]\ntoken = "t"\nchanel = "#x"\n', "slack.chanel"),
+        ('[state]\nfile = "x.db"\n', "state.file"),
+    ],
+)
+def test_unknown_keys_are_errors_with_their_path(tmp_path: Path, extra: str, key: str) -> None:
+    text = extra if extra.startswith("debug") else MINIMAL + extra
+    assert_error(errors_of(tmp_path, text), key, "unknown key")
+
+
+def test_misspelt_pass_is_reported_without_its_value(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path, f'[vicidial]\nurl = "http://d"\nuser = "u"\npasword = "{PASSWORD}"\n'
+    )
+
+    assert errors == ["vicidial.pasword: unknown key"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = """
+[vicidial]
+url = "ftp://dialer"
+user = "wall board"
+pass = "ok"
+source = "x"
+campaigns = []
+
+[poll]
+agents_interval = "1s"
+
+[cache]
+backend = "memcached"
+
+[web]
+listen = "0.0.0.0:99999"
+
+[[boards]]
+name = "Floor 1"
+title = "x"
+
+[alerts]
+limit = 1.5
+min_answered = -1
+
+[state]
+path = 7
+"""
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text)
+    errors = caught.value.errors
+
+    for key in (
+        "vicidial.url",
+        "vicidial.user",
+        "vicidial.source",
+        "vicidial.campaigns",
+        "poll.agents_interval",
+        "cache.backend",
+        "web.listen",
+        "boards.0.name",
+        "alerts.limit",
+        "alerts.min_answered",
+        "state.path",
+    ):
+        assert_error(errors, key)
+    assert str(caught.value).splitlines() == errors
+
+
+def test_bad_toml_syntax_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, '[vicidial]\nurl = "http://d"\nuser = wallboard\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+
+    (error,) = caught.value.errors
+    assert error.startswith(f"{path}: invalid TOML:")
+    assert "line 3" in error
+    assert "column" in error
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+
+    assert caught.value.errors == [f"{path}: cannot read: No such file or directory"]
+
+
+def test_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[vicidial]\nuser = "caf\xe9"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+
+    assert caught.value.errors == [f"{path}: not UTF-8 text"]
+
+
+# --- secrets never leak --------------------------------------------------------------------
+
+
+def test_secrets_absent_from_repr_str_and_dumps(tmp_path: Path) -> None:
+    settings = load(tmp_path, CONTRACT_EXAMPLE)
+
+    for rendered in (
+        repr(settings),
+        str(settings),
+        repr(settings.vicidial),
+        repr(settings.slack),
+        settings.model_dump_json(),
+        str(settings.model_dump(mode="json")),
+    ):
+        assert PASSWORD not in rendered
+        assert TOKEN not in rendered
+
+
+@pytest.mark.parametrize(
+    "vicidial_tail",
+    [
+        'pass = "p@ss-{secret}"\n',  # characters VICIdial strips
+        'pass = ["{secret}"]\n',  # wrong type
+        'pass = "ok"\npassword = "{secret}"\n',  # unknown key holding the secret
+        'pass = "ok"\nuser = "{secret}"\n',  # duplicate key: TOML error
+    ],
+)
+def test_secrets_absent_from_errors_and_tracebacks(tmp_path: Path, vicidial_tail: str) -> None:
+    secret = "TopSecretValue42"
+    text = '[vicidial]\nurl = "http://d"\nuser = "u"\n' + vicidial_tail.format(secret=secret)
+    text += f'[slack]\nchannel = "#x"\ntoken = "xoxb {secret}"\n'
+
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text)
+
+    assert caught.value.errors
+    assert secret not in str(caught.value)
+    assert secret not in "".join(traceback.format_exception(caught.value))
+
+
+def test_url_credentials_are_refused_without_echo(tmp_path: Path) -> None:
+    text = MINIMAL.replace("https://dialer.example.com/", f"https://api:{PASSWORD}@dialer")
+
+    errors = errors_of(tmp_path, text)
+
+    assert_error(errors, "vicidial.url", "must not contain credentials")
+    assert PASSWORD not in "\n".join(errors)
+
+
+def test_redis_url_is_kept_out_of_repr(tmp_path: Path) -> None:
+    text = MINIMAL + '[cache]\nbackend = "redis"\nredis_url = "redis://:redispw@cache:6379/1"\n'
+    settings = load(tmp_path, text)
+
+    assert settings.cache.redis_url == "redis://:redispw@cache:6379/1"
+    assert "redispw" not in repr(settings)
+
+
+# --- cross-field checks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "fragment"),
+    [
+        ("[alerts]\nwarn_at = 0.028\n", "alerts.warn_at", "below critical_at"),
+        ("[alerts]\ncritical_at = 0.031\n", "alerts.critical_at", "not be above limit"),
+        ("[alerts]\nclear_margin = 0.03\n", "alerts.clear_margin", "below warn_at"),
+        (
+            "[alerts.auto_pause]\ncampaigns = ['A1']\nat = 1.2\n",
+            "alerts.auto_pause.at",
+            "less than 1",
+        ),
+        ("[alerts]\nwarn_at = 0\n", "alerts.warn_at", "greater than 0"),
+        ('[poll]\njitter = "30s"\n', "poll.jitter", "shorter than the shortest interval"),
+        ('[poll]\nstats_interval = "4s"\n', "poll.stats_interval", "at least 5s"),
+        ("[poll]\nhistory_days = 0\n", "poll.history_days", "greater than or equal to 1"),
+        ('[alerts]\nstale_after = "2m"\n', "alerts.stale_after", "poll.hopper_interval"),
+    ],
+)
+def test_cross_field_checks(tmp_path: Path, extra: str, key: str, fragment: str) -> None:
+    assert_error(errors_of(tmp_path, MINIMAL + extra), key, fragment)
+
+
+def test_timeout_must_be_shorter_than_the_shortest_interval(tmp_path: Path) -> None:
+    text = MINIMAL + 'timeout = "20s"\n[poll]\ningroups_interval = "15s"\n'
+
+    errors = errors_of(tmp_path, text)
+
+    assert errors == [
+        "vicidial.timeout: must be shorter than the shortest poll interval "
+        "(poll.ingroups_interval = 15s)"
+    ]
+
+
+def test_several_cross_field_problems_in_one_section_are_all_reported(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL + "[alerts]\nwarn_at = 0.029\ncritical_at = 0.029\n")
+
+    assert_error(errors, "alerts.warn_at", "below critical_at")
+    assert len(errors) == 1  # critical_at = 0.029 <= limit 0.03 is fine; only warn_at is wrong
+
+    errors = errors_of(tmp_path, MINIMAL + "[alerts]\ncritical_at = 0.04\nclear_margin = 0.5\n")
+    assert_error(errors, "alerts.critical_at", "above limit")
+    assert_error(errors, "alerts.clear_margin", "below warn_at")
+
+
+def test_board_and_auto_pause_campaigns_must_be_polled(tmp_path: Path) -> None:
+    text = (
+        MINIMAL
+        + """campaigns = ["SALES1"]
+[[boards]]
+name = "floor"
+campaigns = ["SALES1", "SALES9"]
+[[boards]]
+name = "all-of-it"
+campaigns = "all"
+[alerts.auto_pause]
+campaigns = ["OTHER"]
+at = 0.029
+"""
+    )
+    errors = errors_of(tmp_path, text)
+
+    assert errors == [
+        "boards.0.campaigns: SALES9 not in vicidial.campaigns, so never polled",
+        "alerts.auto_pause.campaigns: OTHER not in vicidial.campaigns, so never polled",
+    ]
+
+
+def test_board_campaigns_may_be_anything_when_all_are_polled(tmp_path: Path) -> None:
+    text = MINIMAL + '[[boards]]\nname = "x"\ncampaigns = ["ANY1"]\n'
+    assert load(tmp_path, text).boards[0].campaigns == ("ANY1",)
+
+
+def test_board_names_are_unique_and_a_board_is_required(tmp_path: Path) -> None:
+    boards = '[[boards]]\nname = "floor"\n[[boards]]\nname = "east"\n[[boards]]\nname = "floor"\n'
+    assert_error(errors_of(tmp_path, MINIMAL + boards), "boards.2.name", "used twice")
+    errors = errors_of(tmp_path, MINIMAL, environ={"WALLBOARD_BOARDS": "[]"})
+    assert_error(errors, "boards", "at least one board")
+
+
+# --- individual keys -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listen", "host", "port"),
+    [
+        ("0.0.0.0:8080", "0.0.0.0", 8080),
+        ("[::]:8080", "::", 8080),
+        ("[::1]:9", "::1", 9),
+        ("localhost:0", "localhost", 0),
+        (" 10.1.2.3:65535 ", "10.1.2.3", 65535),
+    ],
+)
+def test_listen_parsing(tmp_path: Path, listen: str, host: str, port: int) -> None:
+    web = load(tmp_path, MINIMAL + f'[web]\nlisten = "{listen}"\n').web
+    assert (web.host, web.port) == (host, port)
+
+
+@pytest.mark.parametrize(
+    ("listen", "fragment"),
+    [
+        ("8080", "HOST:PORT"),
+        (":8080", "needs a host"),
+        ("::1:8080", "in brackets"),
+        ("[nothost]:80", "not an IPv6 address"),
+        ("host:70000", "0 to 65535"),
+        ("host:http", "HOST:PORT"),
+    ],
+)
+def test_listen_rejects(tmp_path: Path, listen: str, fragment: str) -> None:
+    errors = errors_of(tmp_path, MINIMAL + f'[web]\nlisten = "{listen}"\n')
+    assert_error(errors, "web.listen", fragment)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"all"', ALL),
+        ('"ALL"', ALL),
+        ('["SALES1"]', ("SALES1",)),
+        ('["SALES1", "IN_2"]', ("SALES1", "IN_2")),
+    ],
+)
+def test_campaigns_all_or_a_list(tmp_path: Path, value: str, expected: object) -> None:
+    assert load(tmp_path, MINIMAL + f"campaigns = {value}\n").vicidial.campaigns == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("[]", "at least one campaign"),
+        ('["SALES-1"]', "2-8 letters"),
+        ('["TOOLONGID"]', "2-8 letters"),
+        ('["A1", "A1"]', "twice"),
+        ("[1, 2]", "list of strings"),
+        ("true", "list of strings"),
+    ],
+)
+def test_campaigns_rejects(tmp_path: Path, value: str, fragment: str) -> None:
+    errors = errors_of(tmp_path, MINIMAL + f"campaigns = {value}\n")
+    assert_error(errors, "vicidial.campaigns", fragment)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://dialer.example.com/", "https://dialer.example.com"),
+        ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
+        ("https://proxy.example.com/dialer//", "https://proxy.example.com/dialer"),
+    ],
+)
+def test_vicidial_url_is_normalised(tmp_path: Path, url: str, expected: str) -> None:
+    text = MINIMAL.replace("https://dialer.example.com/", url)
+    assert load(tmp_path, text).vicidial.url == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("ftp://dialer", "http:// or https://"),
+        ("dialer.example.com", "http:// or https://"),
+        ("https://dialer/vicidial/non_agent_api.php", "base URL only"),
+        ("https://dialer/?x=1", "query"),
+        ("http://[::1/", "http:// or https://"),
+        ("https://dialer:port/", "port"),
+    ],
+)
+def test_vicidial_url_rejects(tmp_path: Path, url: str, fragment: str) -> None:
+    text = MINIMAL.replace("https://dialer.example.com/", url)
+    assert_error(errors_of(tmp_path, text), "vicidial.url", fragment)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("source", '"my_daemon"', "Invalid Source"),
+        ("source", '"x"', "2-20 letters and digits"),
+        ("ingroups", '["SUPPORT IN"]', "in-group ID"),
+        ("user", '"wall.board"', "cannot log in"),
+        ("pass", '""', "silently fails to log in"),
+        ("verify_tls", '"maybe"', "boolean"),
+    ],
+)
+def test_vicidial_value_rules(tmp_path: Path, key: str, value: str, fragment: str) -> None:
+    lines = {"url": '"http://dialer"', "user": '"wallboard"', "pass": f'"{PASSWORD}"', key: value}
+    text = "[vicidial]\n" + "".join(f"{name} = {toml}\n" for name, toml in lines.items())
+    assert_error(errors_of(tmp_path, text), f"vicidial.{key}", fragment)
+
+
+def test_slack_base_url_gets_its_trailing_slash(tmp_path: Path) -> None:
+    text = (
+        MINIMAL
+        + f'[slack]\ntoken = "{TOKEN}"\nchannel = "#x"\nbase_url = "http://127.0.0.1:5000/api"\n'
+    )
+    slack = load(tmp_path, text).slack
+    assert slack is not None
+    assert slack.base_url == "http://127.0.0.1:5000/api/"
+
+
+def test_board_title_defaults_to_its_name(tmp_path: Path) -> None:
+    board = load(tmp_path, MINIMAL + '[[boards]]\nname = "east-wing"\n').boards[0]
+    assert (board.name, board.title, board.campaigns) == ("east-wing", "east-wing", ALL)
+
+
+def test_redis_url_scheme_is_checked(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL + '[cache]\nredis_url = "http://cache"\n')
+    assert_error(errors, "cache.redis_url", "redis://")

@@ -1,0 +1,228 @@
+"""Pure tests of the snapshot model, composition and the JSON codec (time is a parameter)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wallboard.compose import (
+    DatedStats,
+    SourceResults,
+    StateSinceTracker,
+    compose_snapshot,
+    local_date_at,
+    tracked_campaign_ids,
+)
+from wallboard.snapshot import DropWindow, SourceStatus
+from wallboard.snapshot_json import SnapshotJsonCodec, api_document
+from wallboard.vicidial.models import (
+    CallStatusStats,
+    CampaignInfo,
+    LoggedInAgent,
+    StatusCounts,
+)
+
+NOW = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+
+
+def agent(user: str, campaign: str, status: str, lead: int = 0, sub: str = "") -> LoggedInAgent:
+    return LoggedInAgent(
+        user=user,
+        campaign_id=campaign,
+        session_id="8600051",
+        status=status,
+        lead_id=lead,
+        callerid="",
+        calls_today=3,
+        full_name=f"Agent {user}",
+        user_group="AGENTS",
+        user_level=1,
+        pause_code="LOGIN",
+        sub_status=sub,
+    )
+
+
+def stats(code: str, calls: int, answered: int, drops: int, xdrops: int = 0) -> CallStatusStats:
+    return CallStatusStats(
+        code=code,
+        calls=calls,
+        human_answered=answered,
+        hourly=tuple([0] * 23 + [calls]),
+        statuses=StatusCounts({"SALE": answered - drops - xdrops, "DROP": drops, "XDROP": xdrops}),
+    )
+
+
+def campaign_info(campaign_id: str, active: bool = True) -> CampaignInfo:
+    return CampaignInfo(
+        campaign_id=campaign_id,
+        campaign_name=f"Campaign {campaign_id}",
+        active=active,
+        user_group="---ALL---",
+        dial_method="RATIO",
+        dial_level=2.5,
+        lead_order="DOWN",
+        dial_statuses=("NEW",),
+        dial_timeout=26,
+        dial_prefix="9",
+        manual_dial_prefix="",
+        three_way_dial_prefix="",
+    )
+
+
+RESULTS = SourceResults(
+    agents=(
+        agent("1001", "SALES1", "INCALL", lead=5),
+        agent("1002", "SALES1", "READY"),
+        agent("1003", "SALES1", "PAUSED"),
+        agent("1004", "SALES1", "PAUSED", lead=7),
+        agent("1005", "SALES1", "INCALL", lead=9, sub="DEAD"),
+        agent("2001", "SALES2", "READY"),
+    ),
+    call_stats=DatedStats(
+        day=TODAY, lines=(stats("SALES1", 900, 400, 8, 1), stats("SALES2", 10, 4, 0))
+    ),
+    campaigns=(campaign_info("SALES1"), campaign_info("SALES2", active=False)),
+    hoppers={"SALES1": 120},
+)
+
+
+def compose(results: SourceResults = RESULTS, **overrides: object):  # type: ignore[no-untyped-def]
+    kwargs: dict[str, object] = {
+        "now": NOW,
+        "local_date": TODAY,
+        "campaign_ids": ["SALES1", "SALES2"],
+        "results": results,
+        "statuses": [SourceStatus("logged_in_agents", 30.0, ok=True, last_success=NOW)],
+        "history": {"SALES1": DropWindow(calls=1000, answered=500, dropped=10, days=29)},
+        "state_since": {},
+    }
+    kwargs.update(overrides)
+    return compose_snapshot(**kwargs)  # type: ignore[arg-type]
+
+
+def test_campaign_figures_come_from_their_sources() -> None:
+    snapshot = compose()
+    sales1 = snapshot.campaign("SALES1")
+    assert sales1 is not None
+    assert (sales1.today.calls, sales1.today.answered, sales1.today.dropped) == (900, 400, 9)
+    assert sales1.today.drop_ratio == pytest.approx(9 / 400)
+    assert sales1.hopper_leads == 120
+    assert sales1.active is True
+    assert sales1.dial_level == 2.5
+    assert sales1.agents.as_dict() == {
+        "waiting": 1,
+        "incall": 1,
+        "paused": 1,
+        "dispo": 1,
+        "dead": 1,
+        "dial": 0,
+    }
+    # 30 days = 29 stored past days + today
+    assert (sales1.last_30d.answered, sales1.last_30d.dropped, sales1.last_30d.days) == (
+        900,
+        19,
+        30,
+    )
+    sales2 = snapshot.campaign("SALES2")
+    assert sales2 is not None
+    assert sales2.active is False
+    assert sales2.hopper_leads is None
+
+
+def test_yesterdays_stats_are_not_shown_as_today() -> None:
+    results = SourceResults(
+        call_stats=DatedStats(day=TODAY - timedelta(days=1), lines=(stats("SALES1", 5, 5, 1),))
+    )
+    sales1 = compose(results).campaign("SALES1")
+    assert sales1 is not None
+    assert sales1.today.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("answered", "dropped", "limit", "remaining"),
+    [(400, 9, 0.03, 3), (100, 3, 0.03, 0), (100, 5, 0.03, 0), (0, 0, 0.03, 0), (1000, 0, 0.03, 30)],
+)
+def test_drops_remaining(answered: int, dropped: int, limit: float, remaining: int) -> None:
+    assert DropWindow(answered=answered, dropped=dropped).drops_remaining(limit) == remaining
+
+
+@given(st.integers(0, 10**6), st.integers(0, 10**6))
+def test_drops_remaining_never_negative_and_exact(answered: int, dropped: int) -> None:
+    left = DropWindow(answered=answered, dropped=dropped).drops_remaining(0.03)
+    assert left >= 0
+    allowed = 3 * answered // 100  # exact integer floor(0.03 * answered)
+    if dropped <= allowed:
+        # `left` more drops keep the ratio at or under 3 %; one more would cross it.
+        assert (dropped + left) * 100 <= 3 * answered < (dropped + left + 1) * 100
+    else:
+        assert left == 0
+
+
+def test_state_since_survives_polls_until_the_state_changes() -> None:
+    tracker = StateSinceTracker()
+    t0, t1, t2 = NOW, NOW + timedelta(seconds=30), NOW + timedelta(seconds=60)
+    assert tracker.update({"1001": "incall"}, t0) == {"1001": t0}
+    assert tracker.update({"1001": "incall"}, t1) == {"1001": t0}
+    assert tracker.update({"1001": "dispo"}, t2) == {"1001": t2}
+    assert tracker.update({}, t2) == {}
+
+
+def test_local_date_follows_the_dialer_offset() -> None:
+    late_evening = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    assert local_date_at(late_evening, -5.0) == date(2026, 11, 25)
+    assert local_date_at(late_evening, 0.0) == date(2026, 11, 26)
+
+
+def test_all_campaigns_come_from_campaigns_list_not_ingroups() -> None:
+    assert tracked_campaign_ids(None, RESULTS) == ["SALES1", "SALES2"]
+    only_stats = SourceResults(
+        call_stats=DatedStats(
+            day=TODAY, lines=(stats("SALES1", 1, 1, 0), stats("SUPPORT", 1, 1, 0))
+        )
+    )
+    assert tracked_campaign_ids(None, only_stats, ["SUPPORT"]) == ["SALES1"]
+    assert tracked_campaign_ids(["X"], RESULTS) == ["X"]
+
+
+def test_staleness_is_computed_at_read_time() -> None:
+    status = SourceStatus("call_status_stats", 60.0, ok=True, last_success=NOW)
+    snapshot = compose(statuses=[status])
+    assert not snapshot.stale(NOW + timedelta(seconds=180))
+    assert snapshot.stale(NOW + timedelta(seconds=181))
+    assert snapshot.age_seconds(NOW + timedelta(seconds=42)) == 42
+    never = compose(statuses=[SourceStatus("hopper_list", 120.0)])
+    assert never.stale(NOW)
+    assert never.age_seconds(NOW) is None
+
+
+def test_codec_round_trip_is_lossless() -> None:
+    snapshot = compose(state_since={"1001": NOW - timedelta(minutes=3)})
+    codec = SnapshotJsonCodec()
+    assert codec.decode(codec.encode(snapshot)) == snapshot
+
+
+def test_api_document_matches_the_contract_shape() -> None:
+    document = api_document(compose(), NOW + timedelta(seconds=3), limit=0.03)
+    assert document["taken_at"] == "2026-11-25T15:04:05Z"
+    assert document["age_seconds"] == 3.0
+    assert document["stale"] is False
+    sales1 = document["campaigns"][0]
+    assert sales1["id"] == "SALES1"
+    assert sales1["drops_remaining"] == 3  # floor(0.03 * 400) - 9
+    assert sales1["drop_ratio"] == pytest.approx(0.0225)
+    assert set(sales1["agents"]) == {"waiting", "incall", "paused", "dispo", "dead", "dial"}
+    assert {a["state"] for a in document["agents"]} == {
+        "incall",
+        "waiting",
+        "paused",
+        "dispo",
+        "dead",
+    }
+    assert document["sources"]["logged_in_agents"]["ok"] is True
+    narrowed = api_document(compose(), NOW, limit=0.03, campaigns=["SALES2"])
+    assert [c["id"] for c in narrowed["campaigns"]] == ["SALES2"]
+    assert [a["user"] for a in narrowed["agents"]] == ["2001"]

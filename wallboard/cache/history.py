@@ -1,0 +1,386 @@
+"""Durable per-day, per-campaign call totals for the 30-day drop-rate window.
+
+A past day never changes, so each one is fetched from VICIdial once and kept here for good:
+restarting the daemon must not cost the dialer 30 ``call_status_stats`` requests. A day that was
+fetched and had no calls is stored as zeros, which is how :meth:`HistoryStore.missing_days`
+tells "nothing happened" from "never asked".
+
+Two implementations, chosen with the snapshot cache backend:
+
+* :class:`SqliteHistoryStore`: a local file (stdlib ``sqlite3`` in a worker thread, WAL mode,
+  schema versioned with ``PRAGMA user_version``). For a single daemon.
+* :class:`RedisHistoryStore`: one hash per campaign, ``{prefix}:history:{campaign}``, field =
+  ISO day, value = ``"calls,answered,dropped"``. Shared by all instances so a new leader does
+  not refetch; it is only as durable as the Redis server's persistence (RDB/AOF) settings.
+
+Both also hold a tiny key-value table (:meth:`HistoryStore.get_value` / ``set_value``) for other
+durable state that belongs with this data (the alert engine's outbox, for instance). Every
+backend failure surfaces as :class:`HistoryStoreError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from redis.typing import EncodableT
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+
+class HistoryStoreError(Exception):
+    """The history store could not be read or written (disk, schema, Redis)."""
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """One campaign's totals for one past day, as ``call_status_stats`` reported them."""
+
+    campaign_id: str
+    day: date
+    calls: int
+    answered: int
+    dropped: int
+
+    def __post_init__(self) -> None:
+        if not self.campaign_id:
+            raise ValueError("DayTotals needs a campaign_id")
+        for name in ("calls", "answered", "dropped"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"DayTotals.{name} must not be negative")
+
+
+class HistoryStore(Protocol):
+    """Durable past-day totals plus a small key-value area; see the module docstring."""
+
+    async def start(self) -> None:
+        """Open eagerly so a bad path or schema fails at startup (operations open lazily too)."""
+
+    async def get(self, campaign_ids: Sequence[str], since: date, until: date) -> list[DayTotals]:
+        """Stored rows for these campaigns, ``since`` to ``until`` inclusive, by day then id."""
+
+    async def put(self, totals: Sequence[DayTotals]) -> None:
+        """Insert or replace these rows."""
+
+    async def missing_days(
+        self, campaign_ids: Sequence[str], since: date, until: date
+    ) -> list[date]:
+        """Days in the inclusive range where any of the campaigns has no row, ascending."""
+
+    async def get_value(self, key: str) -> bytes | None: ...
+
+    async def set_value(self, key: str, value: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def days_between(since: date, until: date) -> list[date]:
+    """Every day from ``since`` to ``until`` inclusive (empty when ``since > until``)."""
+    return [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
+
+
+def _missing(
+    campaign_ids: Sequence[str], days: Sequence[date], present: set[tuple[str, date]]
+) -> list[date]:
+    return [day for day in days if any((cid, day) not in present for cid in campaign_ids)]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- SQLite -----------------------------------------------------------------------------------
+
+SCHEMA_VERSION = 1
+
+# Index i migrates from user_version i to i + 1; each runs in one transaction.
+_MIGRATIONS = (
+    """
+    CREATE TABLE day_totals (
+        campaign_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        dropped INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE kv (
+        key TEXT PRIMARY KEY,
+        value BLOB NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+)
+
+
+class SqliteHistoryStore:
+    """:class:`HistoryStore` in a local SQLite file.
+
+    ``sqlite3`` blocks, so every operation runs in a worker thread (``asyncio.to_thread``),
+    serialised by a thread lock: a cancelled await cannot let two threads share the connection.
+    """
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._path = Path(path)
+        self._clock = clock
+        self._connection: sqlite3.Connection | None = None
+        self._thread_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def start(self) -> None:
+        await self._run(lambda connection: None)
+
+    async def get(self, campaign_ids: Sequence[str], since: date, until: date) -> list[DayTotals]:
+        if not campaign_ids or since > until:
+            return []
+        return await self._run(lambda c: list(self._select(c, campaign_ids, since, until)))
+
+    async def put(self, totals: Sequence[DayTotals]) -> None:
+        if not totals:
+            return
+        fetched_at = self._clock().isoformat()
+        rows = [
+            (t.campaign_id, t.day.isoformat(), t.calls, t.answered, t.dropped, fetched_at)
+            for t in totals
+        ]
+
+        def write(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):
+                connection.executemany(
+                    "INSERT INTO day_totals"
+                    " (campaign_id, day, calls, answered, dropped, fetched_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (campaign_id, day) DO UPDATE SET"
+                    " calls = excluded.calls, answered = excluded.answered,"
+                    " dropped = excluded.dropped, fetched_at = excluded.fetched_at",
+                    rows,
+                )
+
+        await self._run(write)
+
+    async def missing_days(
+        self, campaign_ids: Sequence[str], since: date, until: date
+    ) -> list[date]:
+        days = days_between(since, until)
+        if not campaign_ids or not days:
+            return []
+        rows = await self.get(campaign_ids, since, until)
+        return _missing(campaign_ids, days, {(row.campaign_id, row.day) for row in rows})
+
+    async def get_value(self, key: str) -> bytes | None:
+        def read(connection: sqlite3.Connection) -> bytes | None:
+            row = connection.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            return None if row is None else bytes(row[0])
+
+        return await self._run(read)
+
+    async def set_value(self, key: str, value: bytes) -> None:
+        updated_at = self._clock().isoformat()
+
+        def write(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):
+                connection.execute(
+                    "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET"
+                    " value = excluded.value, updated_at = excluded.updated_at",
+                    (key, value, updated_at),
+                )
+
+        await self._run(write)
+
+    async def close(self) -> None:
+        def close_connection() -> None:
+            with self._thread_lock:
+                self._closed = True
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+        await asyncio.to_thread(close_connection)
+
+    # -- in the worker thread ---------------------------------------------------------------
+
+    async def _run(self, operation: Callable[[sqlite3.Connection], R]) -> R:
+        return await asyncio.to_thread(self._locked, operation)
+
+    def _locked(self, operation: Callable[[sqlite3.Connection], R]) -> R:
+        with self._thread_lock:
+            if self._closed:
+                raise HistoryStoreError(f"history store {self._path} is closed")
+            try:
+                return operation(self._open())
+            except (sqlite3.Error, OSError) as error:
+                raise HistoryStoreError(f"history store {self._path}: {error}") from error
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are explicit (see _transaction).
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA busy_timeout = 5000")
+            self._migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise HistoryStoreError(
+                f"history store {self._path} has schema version {version}, newer than this "
+                f"wallboard understands ({SCHEMA_VERSION}); upgrade wallboard or use another path"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with _transaction(connection):
+                for statement in _MIGRATIONS[target - 1].split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {target:d}")
+            log.info("history store %s migrated to schema version %d", self._path, target)
+
+    @staticmethod
+    def _select(
+        connection: sqlite3.Connection, campaign_ids: Sequence[str], since: date, until: date
+    ) -> Iterator[DayTotals]:
+        placeholders = ", ".join("?" * len(campaign_ids))
+        cursor = connection.execute(
+            "SELECT campaign_id, day, calls, answered, dropped FROM day_totals"  # noqa: S608 (only placeholders are interpolated)
+            f" WHERE campaign_id IN ({placeholders}) AND day BETWEEN ? AND ?"
+            " ORDER BY day, campaign_id",
+            (*campaign_ids, since.isoformat(), until.isoformat()),
+        )
+        for campaign_id, day, calls, answered, dropped in cursor:
+            yield DayTotals(campaign_id, date.fromisoformat(day), calls, answered, dropped)
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (autocommit connections)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+# -- Redis ------------------------------------------------------------------------------------
+
+
+class RedisHistoryStore:
+    """:class:`HistoryStore` in Redis, shared by every daemon instance. Owns ``redis``."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def start(self) -> None:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+
+    async def get(self, campaign_ids: Sequence[str], since: date, until: date) -> list[DayTotals]:
+        days = days_between(since, until)
+        if not campaign_ids or not days:
+            return []
+        fields = [day.isoformat() for day in days]
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for campaign_id in campaign_ids:
+                    pipe.hmget(self._history_key(campaign_id), fields)
+                replies: list[list[bytes | None]] = await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+        rows = [
+            row
+            for campaign_id, values in zip(campaign_ids, replies, strict=True)
+            for day, value in zip(days, values, strict=True)
+            if value is not None and (row := self._parse(campaign_id, day, value)) is not None
+        ]
+        rows.sort(key=lambda row: (row.day, row.campaign_id))
+        return rows
+
+    async def put(self, totals: Sequence[DayTotals]) -> None:
+        by_campaign: dict[str, dict[EncodableT, EncodableT]] = defaultdict(dict)
+        for t in totals:
+            by_campaign[t.campaign_id][t.day.isoformat()] = f"{t.calls},{t.answered},{t.dropped}"
+        if not by_campaign:
+            return
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for campaign_id, mapping in by_campaign.items():
+                    pipe.hset(self._history_key(campaign_id), mapping=mapping)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+
+    async def missing_days(
+        self, campaign_ids: Sequence[str], since: date, until: date
+    ) -> list[date]:
+        days = days_between(since, until)
+        if not campaign_ids or not days:
+            return []
+        rows = await self.get(campaign_ids, since, until)
+        return _missing(campaign_ids, days, {(row.campaign_id, row.day) for row in rows})
+
+    async def get_value(self, key: str) -> bytes | None:
+        try:
+            value: Any = await self._redis.get(self._value_key(key))
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+        return None if value is None else bytes(value)
+
+    async def set_value(self, key: str, value: bytes) -> None:
+        try:
+            await self._redis.set(self._value_key(key), value)
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    def _history_key(self, campaign_id: str) -> str:
+        return f"{self._prefix}:history:{campaign_id}"
+
+    def _value_key(self, key: str) -> str:
+        return f"{self._prefix}:kv:{key}"
+
+    def _parse(self, campaign_id: str, day: date, value: bytes) -> DayTotals | None:
+        """A stored row, or None (logged; the day is then refetched) if it is unreadable."""
+        try:
+            calls, answered, dropped = (int(part) for part in value.split(b","))
+            return DayTotals(campaign_id, day, calls, answered, dropped)
+        except ValueError:
+            log.warning(
+                "unreadable history entry %s %s: %r; it will be fetched again",
+                self._history_key(campaign_id),
+                day.isoformat(),
+                value[:40],
+            )
+            return None

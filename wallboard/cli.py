@@ -1,0 +1,105 @@
+"""The ``wallboard`` command (CONTRACT §2): ``demo``, ``run``, ``simulate``, ``check``.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or config. A bad config never starts the
+daemon: every error is printed with its key path, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wallboard import __version__
+
+if TYPE_CHECKING:
+    from wallboard.config import Settings
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from wallboard.simulator.server import add_simulate_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="wallboard",
+        description="Real-time VICIdial wallboard and drop-rate alerting daemon.",
+    )
+    parser.add_argument("--version", action="version", version=f"wallboard {__version__}")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="simulator + daemon with the built-in config; prints the board URL"
+    )
+    demo.add_argument("--port", type=int, default=8080, help="port for the board (default 8080)")
+    demo.add_argument("--host", default="127.0.0.1", help="address for the board")
+    demo.add_argument("--speed", type=float, default=1.0, help="simulated clock speed")
+    demo.add_argument("--seed", type=int, default=1)
+
+    run = commands.add_parser("run", help="the daemon")
+    run.add_argument("--config", type=Path, required=True, help="TOML config file")
+
+    simulate = commands.add_parser("simulate", help="the VICIdial simulator alone")
+    add_simulate_arguments(simulate)
+
+    check = commands.add_parser(
+        "check", help="validate the config and preflight every VICIdial function it needs"
+    )
+    check.add_argument("--config", type=Path, required=True, help="TOML config file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "simulate":
+            from wallboard.simulator.server import options_from_args, run_simulator
+
+            run_simulator(options_from_args(args), args.host, args.port)
+            return EXIT_OK
+        if args.command == "demo":
+            from wallboard.demo import run_demo
+
+            return run_demo(host=args.host, port=args.port, speed=args.speed, seed=args.seed)
+        settings = _load(args.config)
+        if settings is None:
+            return EXIT_USAGE
+        if args.command == "check":
+            from wallboard.check import run_checks
+
+            return EXIT_OK if asyncio.run(run_checks(settings)) else EXIT_FAILURE
+        from wallboard.daemon import run_daemon
+
+        return run_daemon(settings)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _load(path: Path) -> Settings | None:
+    """Load the config, printing every error with its key path (no traceback)."""
+    from wallboard.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"wallboard: invalid configuration in {path}:", file=sys.stderr)
+        print(str(error), file=sys.stderr)
+        return None

@@ -1,0 +1,179 @@
+"""Compose a :class:`~wallboard.snapshot.Snapshot` from the latest result of each source.
+
+Pure: no I/O, time is a parameter. The poller calls :func:`compose_snapshot` after every poll;
+a source that failed simply contributes its previous result, so a failing ``hopper_list`` never
+blanks the calls-today figures (the failure shows in that source's status instead).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from wallboard.snapshot import (
+    AGENT_STATES,
+    AgentCounts,
+    AgentView,
+    CampaignView,
+    DialerInfo,
+    DropWindow,
+    Snapshot,
+    SourceStatus,
+)
+from wallboard.vicidial.models import (
+    CallStatusStats,
+    CampaignInfo,
+    InGroupStatus,
+    LoggedInAgent,
+    VersionInfo,
+    agent_state,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DatedStats:
+    """A ``call_status_stats`` answer and the dialer-local day it was taken for."""
+
+    day: date
+    lines: tuple[CallStatusStats, ...]
+
+
+@dataclass(frozen=True)
+class SourceResults:
+    """The latest good answer of each source (``None`` until the first success)."""
+
+    agents: tuple[LoggedInAgent, ...] | None = None
+    call_stats: DatedStats | None = None
+    campaigns: tuple[CampaignInfo, ...] | None = None
+    hoppers: Mapping[str, int] = field(default_factory=dict)
+    ingroups: InGroupStatus | None = None
+    version: VersionInfo | None = None
+
+
+class StateSinceTracker:
+    """Remembers when each agent entered its current state, across polls.
+
+    VICIdial's ``logged_in_agents`` has no "since" column, so the first poll that sees an
+    agent in a state is the best estimate; agents who log out are forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, datetime]] = {}
+
+    def update(self, states: Mapping[str, str], now: datetime) -> dict[str, datetime]:
+        seen: dict[str, tuple[str, datetime]] = {}
+        for user, state in states.items():
+            previous = self._seen.get(user)
+            since = previous[1] if previous is not None and previous[0] == state else now
+            seen[user] = (state, since)
+        self._seen = seen
+        return {user: since for user, (_, since) in seen.items()}
+
+
+def local_date_at(now: datetime, utc_offset_hours: float) -> date:
+    """VICIdial's day (server-local midnight to midnight) at the instant ``now``."""
+    return (now + timedelta(hours=utc_offset_hours)).date()
+
+
+def tracked_campaign_ids(
+    configured: Sequence[str] | None,
+    results: SourceResults,
+    ingroups: Iterable[str] = (),
+) -> list[str]:
+    """The campaigns on show: the configured list, or every campaign VICIdial lists."""
+    if configured is not None:
+        return list(configured)
+    if results.campaigns is not None:
+        return [campaign.campaign_id for campaign in results.campaigns]
+    if results.call_stats is not None:
+        excluded = set(ingroups)
+        return [line.code for line in results.call_stats.lines if line.code not in excluded]
+    if results.agents is not None:
+        return sorted({agent.campaign_id for agent in results.agents})
+    return []
+
+
+def compose_snapshot(
+    *,
+    now: datetime,
+    local_date: date,
+    campaign_ids: Sequence[str],
+    results: SourceResults,
+    statuses: Sequence[SourceStatus],
+    history: Mapping[str, DropWindow],
+    state_since: Mapping[str, datetime],
+    leader: str = "",
+) -> Snapshot:
+    """Build the snapshot. ``history`` holds each campaign's past days of the 30-day window."""
+    infos = {c.campaign_id: c for c in results.campaigns or ()}
+    stats: dict[str, CallStatusStats] = {}
+    if results.call_stats is not None and results.call_stats.day == local_date:
+        stats = {line.code: line for line in results.call_stats.lines}
+    agents = results.agents or ()
+    states = {agent.user: agent_state(agent).value for agent in agents}
+    per_campaign: dict[str, Counter[str]] = {}
+    for agent in agents:
+        per_campaign.setdefault(agent.campaign_id, Counter())[states[agent.user]] += 1
+
+    campaigns = []
+    for campaign_id in campaign_ids:
+        info = infos.get(campaign_id)
+        line = stats.get(campaign_id)
+        today = (
+            DropWindow(calls=line.calls, answered=line.human_answered, dropped=line.drops)
+            if line is not None
+            else DropWindow()
+        )
+        past = history.get(campaign_id, DropWindow(days=0))
+        counts = per_campaign.get(campaign_id, Counter())
+        campaigns.append(
+            CampaignView(
+                id=campaign_id,
+                name=info.campaign_name if info else "",
+                active=info.active if info else None,
+                dial_method=info.dial_method if info else "",
+                dial_level=info.dial_level if info else None,
+                hopper_leads=results.hoppers.get(campaign_id),
+                today=today,
+                last_30d=DropWindow(
+                    calls=past.calls + today.calls,
+                    answered=past.answered + today.answered,
+                    dropped=past.dropped + today.dropped,
+                    days=past.days + 1,
+                ),
+                agents=AgentCounts(**{state: counts.get(state, 0) for state in AGENT_STATES}),
+                calls_waiting=0,
+            )
+        )
+
+    agent_views = tuple(
+        AgentView(
+            user=agent.user,
+            name=agent.full_name,
+            campaign=agent.campaign_id,
+            state=states[agent.user],
+            status=agent.status,
+            sub_status=agent.sub_status or "",
+            pause_code=agent.pause_code or "",
+            calls_today=agent.calls_today,
+            state_since=state_since.get(agent.user, now),
+        )
+        for agent in sorted(agents, key=lambda a: (a.campaign_id, a.user))
+    )
+    version = results.version
+    return Snapshot(
+        taken_at=now,
+        local_date=local_date,
+        campaigns=tuple(campaigns),
+        agents=agent_views,
+        sources=tuple(statuses),
+        inbound_calls_waiting=results.ingroups.calls_waiting if results.ingroups else 0,
+        dialer=DialerInfo(
+            version=version.version if version else "",
+            build=version.build if version else "",
+            utc_offset_hours=version.tz_now if version else None,
+        ),
+        leader=leader,
+    )

@@ -1,0 +1,193 @@
+"""Assemble the daemon: one aiohttp app whose ``cleanup_ctx`` owns every resource.
+
+Order matters and is reversed on shutdown: the HTTP session to VICIdial, the durable history
+store, the snapshot store (with leader election on Redis), then the poller, which runs only
+while this instance is the leader. SIGTERM/SIGINT stop the site, close the SSE streams, let an
+in-flight poll finish (or cancel it after a short grace), close everything and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from wallboard.cache import create_history_store, create_snapshot_store
+from wallboard.config import Settings
+from wallboard.metrics import DaemonMetrics
+from wallboard.poller import Poller, plan_from_config
+from wallboard.snapshot import Snapshot, utcnow
+from wallboard.snapshot_json import SnapshotJsonCodec
+from wallboard.vicidial.client import VicidialClient
+from wallboard.web.app import build_web_app
+from wallboard.web.keys import HUB, WebContext
+
+log = logging.getLogger(__name__)
+
+POLLER = web.AppKey("poller", Poller)
+
+#: Seconds a shutdown may take before aiohttp gives up on open connections.
+SHUTDOWN_TIMEOUT = 3.0
+
+
+def build_daemon_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    instance: str | None = None,
+) -> web.Application:
+    """The daemon's web app with every resource tied to its lifetime."""
+    name = instance or socket.gethostname()
+    holder: dict[str, Any] = {}
+    metrics = DaemonMetrics(
+        latest=lambda: holder["store"].latest() if "store" in holder else None,
+        clock=clock,
+        settings=settings,
+    )
+
+    context = WebContext(
+        store=_LazyStore(holder),
+        limit=settings.alerts.limit,
+        boards=tuple(settings.boards),
+        clock=clock,
+        metrics=metrics.render,
+    )
+    app = build_web_app(context)
+    metrics.stream_clients = lambda: len(app[HUB])
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        vicidial = settings.vicidial
+        session = aiohttp.ClientSession(
+            headers={"User-Agent": "vicidial-wallboard"},
+            connector=aiohttp.TCPConnector(limit=4),
+        )
+        history = create_history_store(settings.cache, settings.state.path)
+        client = VicidialClient(
+            session,
+            url=str(vicidial.url),
+            user=vicidial.user,
+            password=vicidial.password(),
+            source=vicidial.source,
+            timeout=vicidial.timeout.total_seconds(),
+            verify_tls=vicidial.verify_tls,
+            observer=metrics.observe_request,
+        )
+        leadership: asyncio.Queue[bool] = asyncio.Queue()
+        store = create_snapshot_store(
+            settings.cache, SnapshotJsonCodec(), on_leadership_change=leadership.put_nowait
+        )
+        holder["store"] = store
+        poller = Poller(
+            client,
+            store,
+            history,
+            plan_from_config(settings),
+            clock=clock,
+            instance=name,
+            on_poll=metrics.observe_poll,
+        )
+        app[POLLER] = poller
+        hub = app[HUB]
+        unsubscribe = store.subscribe(lambda _snapshot: hub.notify())
+        follower = asyncio.create_task(_follow_leadership(leadership, poller))
+        await store.start()  # leadership (memory: at once) reaches the poller via the queue
+        log.info("daemon started (instance %s, cache %s)", name, settings.cache.backend)
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            await poller.stop()
+            unsubscribe()
+            await store.close()
+            await history.close()
+            await session.close()
+            log.info("daemon stopped")
+
+    app.cleanup_ctx.append(resources)
+    return app
+
+
+async def _follow_leadership(changes: asyncio.Queue[bool], poller: Poller) -> None:
+    """Start polling when this instance becomes the leader, stop when it loses the lock."""
+    while True:
+        leader = await changes.get()
+        if leader and not poller.running:
+            log.info("leadership acquired: polling VICIdial")
+            await poller.start()
+        elif not leader and poller.running:
+            log.info("leadership lost: following the leader's snapshots")
+            await poller.stop()
+
+
+class _LazyStore:
+    """Read-only view of the store created inside ``cleanup_ctx`` (web handlers read it)."""
+
+    def __init__(self, holder: dict[str, Any]) -> None:
+        self._holder = holder
+
+    def latest(self) -> Snapshot | None:
+        store = self._holder.get("store")
+        return None if store is None else store.latest()
+
+
+async def serve(
+    settings: Settings,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    instance: str | None = None,
+) -> None:
+    """Run the daemon until ``stop`` is set or SIGTERM/SIGINT arrives."""
+    app = build_daemon_app(settings, clock=clock, instance=instance)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await site.start()
+        if on_ready is not None:
+            on_ready(_site_url(site, settings))
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+        await runner.cleanup()
+
+
+def _site_url(site: web.TCPSite, settings: Settings) -> str:
+    server = site._server  # the bound socket tells the real port when listen used port 0
+    port = settings.web.port
+    if isinstance(server, asyncio.base_events.Server) and server.sockets:
+        port = server.sockets[0].getsockname()[1]
+    host = settings.web.host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a display URL, not a bind
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def run_daemon(settings: Settings) -> int:
+    """``wallboard run``: serve until SIGTERM; exit 0 on a clean stop, 1 on a failure."""
+    try:
+        asyncio.run(serve(settings, on_ready=lambda url: log.info("serving on %s", url)))
+    except OSError as error:
+        log.error("cannot start: %s", error)
+        return 1
+    return 0

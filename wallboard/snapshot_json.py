@@ -1,0 +1,257 @@
+"""Snapshot ↔ JSON: the public ``/api/snapshot`` shape (CONTRACT §4) and the Redis codec.
+
+Two different jobs, kept apart on purpose:
+
+* :func:`api_document` renders what screens and scripts read. It is computed at read time
+  (``now`` is a parameter) so ``age_seconds``/``stale`` are honest at the moment of reading.
+* :class:`SnapshotJsonCodec` is lossless: a follower instance decodes exactly the snapshot the
+  leader encoded, so ``==`` still decides whether anything changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from wallboard.snapshot import (
+    AgentCounts,
+    AgentView,
+    CampaignView,
+    DialerInfo,
+    DropWindow,
+    Snapshot,
+    SourceStatus,
+)
+
+JsonDict = dict[str, Any]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a ``Z`` (what browsers and Grafana parse without surprises)."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def api_document(
+    snapshot: Snapshot,
+    now: datetime,
+    *,
+    limit: float,
+    alerts: Sequence[Mapping[str, Any]] = (),
+    campaigns: Sequence[str] | None = None,
+) -> JsonDict:
+    """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
+
+    ``campaigns`` narrows the document to one board's campaigns (agents included).
+    """
+    wanted = set(campaigns) if campaigns is not None else None
+    age = snapshot.age_seconds(now)
+    return {
+        "taken_at": iso(snapshot.taken_at),
+        "age_seconds": None if age is None else round(age, 1),
+        "stale": snapshot.stale(now),
+        "stale_sources": snapshot.stale_sources(now),
+        "local_date": snapshot.local_date.isoformat(),
+        "dialer": {
+            "version": snapshot.dialer.version,
+            "build": snapshot.dialer.build,
+            "utc_offset_hours": snapshot.dialer.utc_offset_hours,
+        },
+        "inbound_calls_waiting": snapshot.inbound_calls_waiting,
+        "campaigns": [
+            _campaign_document(campaign, limit)
+            for campaign in snapshot.campaigns
+            if wanted is None or campaign.id in wanted
+        ],
+        "agents": [
+            _agent_document(agent)
+            for agent in snapshot.agents
+            if wanted is None or agent.campaign in wanted
+        ],
+        "alerts": [dict(alert) for alert in alerts],
+        "sources": {status.function: _source_document(status, now) for status in snapshot.sources},
+    }
+
+
+def _campaign_document(campaign: CampaignView, limit: float) -> JsonDict:
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "active": campaign.active,
+        "dial_method": campaign.dial_method,
+        "dial_level": campaign.dial_level,
+        "hopper_leads": campaign.hopper_leads,
+        "calls_today": campaign.today.calls,
+        "answered_today": campaign.today.answered,
+        "dropped_today": campaign.today.dropped,
+        "drop_ratio": round(campaign.today.drop_ratio, 6),
+        "drops_remaining": campaign.today.drops_remaining(limit),
+        "calls_30d": campaign.last_30d.calls,
+        "answered_30d": campaign.last_30d.answered,
+        "dropped_30d": campaign.last_30d.dropped,
+        "days_30d": campaign.last_30d.days,
+        "drop_ratio_30d": round(campaign.last_30d.drop_ratio, 6),
+        "drops_remaining_30d": campaign.last_30d.drops_remaining(limit),
+        "agents": campaign.agents.as_dict(),
+        "calls_waiting": campaign.calls_waiting,
+    }
+
+
+def _agent_document(agent: AgentView) -> JsonDict:
+    return {
+        "user": agent.user,
+        "name": agent.name,
+        "campaign": agent.campaign,
+        "state": agent.state,
+        "status": agent.status,
+        "sub_status": agent.sub_status,
+        "pause_code": agent.pause_code,
+        "calls_today": agent.calls_today,
+        "state_since": iso(agent.state_since),
+    }
+
+
+def _source_document(status: SourceStatus, now: datetime) -> JsonDict:
+    age = status.age(now)
+    return {
+        "ok": status.ok,
+        "stale": status.stale(now),
+        "last_success": iso(status.last_success),
+        "age_seconds": None if age is None else round(age, 1),
+        "error": status.last_error,
+        "error_kind": status.error_kind,
+        "failing_since": iso(status.failing_since),
+        "interval_seconds": status.interval,
+    }
+
+
+class SnapshotJsonCodec:
+    """Lossless JSON encoding of :class:`Snapshot` for the Redis backend."""
+
+    def encode(self, snapshot: Snapshot) -> bytes:
+        document = {
+            "taken_at": iso(snapshot.taken_at),
+            "local_date": snapshot.local_date.isoformat(),
+            "inbound_calls_waiting": snapshot.inbound_calls_waiting,
+            "leader": snapshot.leader,
+            "dialer": [
+                snapshot.dialer.version,
+                snapshot.dialer.build,
+                snapshot.dialer.utc_offset_hours,
+            ],
+            "campaigns": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "active": c.active,
+                    "dial_method": c.dial_method,
+                    "dial_level": c.dial_level,
+                    "hopper_leads": c.hopper_leads,
+                    "today": [c.today.calls, c.today.answered, c.today.dropped, c.today.days],
+                    "last_30d": [
+                        c.last_30d.calls,
+                        c.last_30d.answered,
+                        c.last_30d.dropped,
+                        c.last_30d.days,
+                    ],
+                    "agents": c.agents.as_dict(),
+                    "calls_waiting": c.calls_waiting,
+                }
+                for c in snapshot.campaigns
+            ],
+            "agents": [
+                [
+                    a.user,
+                    a.name,
+                    a.campaign,
+                    a.state,
+                    a.status,
+                    a.sub_status,
+                    a.pause_code,
+                    a.calls_today,
+                    iso(a.state_since),
+                ]
+                for a in snapshot.agents
+            ],
+            "sources": [
+                {
+                    "function": s.function,
+                    "interval": s.interval,
+                    "ok": s.ok,
+                    "last_success": iso(s.last_success),
+                    "last_error": s.last_error,
+                    "error_kind": s.error_kind,
+                    "failing_since": iso(s.failing_since),
+                }
+                for s in snapshot.sources
+            ],
+        }
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def decode(self, data: bytes) -> Snapshot:
+        document = json.loads(data)
+        version, build, offset = document["dialer"]
+        return Snapshot(
+            taken_at=_required_time(document["taken_at"]),
+            local_date=date.fromisoformat(document["local_date"]),
+            inbound_calls_waiting=document["inbound_calls_waiting"],
+            leader=document.get("leader", ""),
+            dialer=DialerInfo(version=version, build=build, utc_offset_hours=offset),
+            campaigns=tuple(
+                CampaignView(
+                    id=c["id"],
+                    name=c["name"],
+                    active=c["active"],
+                    dial_method=c["dial_method"],
+                    dial_level=c["dial_level"],
+                    hopper_leads=c["hopper_leads"],
+                    today=DropWindow(*c["today"]),
+                    last_30d=DropWindow(*c["last_30d"]),
+                    agents=AgentCounts(**c["agents"]),
+                    calls_waiting=c["calls_waiting"],
+                )
+                for c in document["campaigns"]
+            ),
+            agents=tuple(
+                AgentView(
+                    user=a[0],
+                    name=a[1],
+                    campaign=a[2],
+                    state=a[3],
+                    status=a[4],
+                    sub_status=a[5],
+                    pause_code=a[6],
+                    calls_today=a[7],
+                    state_since=_required_time(a[8]),
+                )
+                for a in document["agents"]
+            ),
+            sources=tuple(
+                SourceStatus(
+                    function=s["function"],
+                    interval=s["interval"],
+                    ok=s["ok"],
+                    last_success=_parse_time(s["last_success"]),
+                    last_error=s["last_error"],
+                    error_kind=s["error_kind"],
+                    failing_since=_parse_time(s["failing_since"]),
+                )
+                for s in document["sources"]
+            ),
+        )
+
+
+def _required_time(text: str) -> datetime:
+    moment = _parse_time(text)
+    if moment is None:
+        raise ValueError("missing timestamp")
+    return moment

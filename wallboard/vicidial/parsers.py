@@ -1,0 +1,845 @@
+"""Pure parsers: VICIdial Non-Agent API answer text in, typed model or a precise error out.
+
+VICIdial answers HTTP 200 to everything and puts the outcome in the body: data rows, or an
+``ERROR:``/``NOTICE:``/``SUCCESS:`` line, or (through a proxy) an HTML page. Every parser here
+therefore starts with :func:`classify_answer`, which turns the failure shapes into the
+exception tree of :mod:`wallboard.vicidial.errors` and recognises the two "nothing here"
+errors that are really results (no logged-in agents, an empty hopper). Then it maps columns
+**by position** (API.md §10: old builds print short headers), converts them, and raises
+:class:`ParseError` naming the function and the 1-based line for anything else. No
+``ValueError``/``IndexError`` ever leaks: the poll job catches :class:`VicidialError` only.
+
+Formats are taken from ``shared/vicidial/API.md`` §3-§5 (the code's form where the doc and
+code disagree), independently of the simulator, so a wrong column in one is caught by the
+other's tests.
+
+Speed matters for ``logged_in_agents`` (thousands of rows every 30 s): rows are cut with
+``str.split`` in one loop per parser, no regular expression runs per row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from ._text import (
+    DEFAULT_DELIMITER,
+    Layout,
+    Table,
+    content_lines,
+    first_content_line,
+    read_table,
+    shorten,
+    shown,
+)
+from .errors import (
+    ApiError,
+    HtmlResponseError,
+    LoginError,
+    ParseError,
+    PermissionDenied,
+)
+from .models import (
+    AgentStatus,
+    CallStatusStats,
+    CampaignInfo,
+    CampaignUpdate,
+    HopperCount,
+    InGroupStatus,
+    LoggedInAgent,
+    StatusCounts,
+    UpdateOutcome,
+    UserGroupStatus,
+    VersionInfo,
+)
+
+__all__ = [
+    "REQUIRED_PERMISSIONS",
+    "Answer",
+    "classify_answer",
+    "parse_agent_status",
+    "parse_call_status_stats",
+    "parse_campaigns_list",
+    "parse_hopper_list",
+    "parse_in_group_status",
+    "parse_logged_in_agents",
+    "parse_update_campaign",
+    "parse_user_group_status",
+    "parse_version",
+]
+
+# --------------------------------------------------------------------------------------------
+# Classification of an answer, before any parsing
+# --------------------------------------------------------------------------------------------
+
+REQUIRED_PERMISSIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "version": "version needs no login",
+        **{
+            name: f"{name} needs user level 7, View Reports and Agent API Access"
+            for name in (
+                "logged_in_agents",
+                "agent_status",
+                "user_group_status",
+                "in_group_status",
+                "agent_stats_export",
+                "user_details",
+            )
+        },
+        "campaigns_list": "campaigns_list needs user level 8, View Reports and Agent API Access",
+        "hopper_list": "hopper_list needs user level 8, View Reports and Agent API Access",
+        "call_status_stats": "call_status_stats needs user level 9 and View Reports",
+        "call_dispo_report": "call_dispo_report needs user level 9 and View Reports",
+        "update_campaign": (
+            "update_campaign needs user level 8, Modify Campaigns and Agent API Access"
+        ),
+        "blind_monitor": "blind_monitor needs user level 7 and Agent API Access",
+    }
+)
+"""The VICIdial user settings each function needs (API.md §4), as the fix to print.
+
+Every function but ``version`` also needs an active user of level 7 or more and the function in
+the user's API Allowed Functions (or ``ALL_FUNCTIONS``). ``wallboard check`` prints these.
+"""
+
+
+class Answer(StrEnum):
+    """What kind of answer a body is, once the failure shapes have been raised."""
+
+    DATA = "data"
+    """Rows (or, for ``update_campaign`` and ``version``, the status line) to parse."""
+    NO_DATA = "no_data"
+    """A documented "nothing here" answer: no logged-in agents, no leads in the hopper."""
+
+
+_HTML_MARKERS: Final = ("<html", "<!doctype", "<head", "<body")
+_HTML_SNIFF_CHARS: Final = 512
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_NO_DATA_MARKERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "logged_in_agents": ("NO LOGGED IN AGENTS",),
+        "hopper_list": ("NO LEADS IN THE HOPPER",),
+    }
+)
+_NOTICE_IS_RESULT: Final = frozenset({"update_campaign"})
+_LOGIN_MARKERS: Final = (
+    "Login incorrect",
+    "Too many login attempts",
+    "Your IP Address is not allowed",
+    "Invalid Username/Password",
+)
+_ALLOWED_FUNCTIONS_DENIAL: Final = "auth USER DOES NOT HAVE PERMISSION TO USE THIS FUNCTION"
+
+
+def classify_answer(function: str, text: str) -> Answer:
+    """Raise the error an answer stands for, or say whether it carries data.
+
+    * empty body → :class:`ParseError`;
+    * an HTML page → :class:`HtmlResponseError`;
+    * login refused (bad user/pass, locked, IP blocked, 2FA) → :class:`LoginError`, whose
+      message never contains the password VICIdial echoes back;
+    * a permission error → :class:`PermissionDenied` naming the VICIdial setting to fix;
+    * ``NO FUNCTION SPECIFIED`` (an unknown function) and any other ``ERROR:`` →
+      :class:`ApiError`, except the function's "nothing here" errors → :attr:`Answer.NO_DATA`;
+    * a ``NOTICE:`` line → :class:`ApiError`, except for ``update_campaign`` where it is the
+      result.
+    """
+    first = first_content_line(text)
+    if not first:
+        raise ParseError("empty answer", function=function)
+    if _looks_like_html(text):
+        raise HtmlResponseError(_html_message(text), function=function)
+    if first.startswith("ERROR:"):
+        return _classify_error(function, first)
+    if first.startswith("NOTICE:") and function not in _NOTICE_IS_RESULT:
+        raise ApiError(shorten(first), function=function)
+    return Answer.DATA
+
+
+def _classify_error(function: str, first: str) -> Answer:
+    detail = first[len("ERROR:") :].strip()
+    if any(marker in detail for marker in _LOGIN_MARKERS):
+        raise LoginError(_login_message(detail), function=function)
+    if _ALLOWED_FUNCTIONS_DENIAL in detail:
+        raise PermissionDenied(
+            f"the API user may not use {function}: add {function} to the user's "
+            "API Allowed Functions (or ALL_FUNCTIONS)",
+            function=function,
+        )
+    if "USER DOES NOT HAVE PERMISSION" in detail:
+        fix = REQUIRED_PERMISSIONS.get(
+            function, f"{function} needs permissions this user lacks (see NON-AGENT_API.txt)"
+        )
+        raise PermissionDenied(f"the API user may not use {function}: {fix}", function=function)
+    if detail.startswith("NO FUNCTION SPECIFIED"):
+        raise ApiError(f"this VICIdial does not know function {function}", function=function)
+    if any(marker in detail for marker in _NO_DATA_MARKERS.get(function, ())):
+        return Answer.NO_DATA
+    if detail.startswith("Invalid Source"):
+        raise ApiError(
+            f"{shorten(first)} (source must keep at least 2 letters or digits)",
+            function=function,
+        )
+    raise ApiError(shorten(first), function=function)
+
+
+def _login_message(detail: str) -> str:
+    """Describe a login refusal from its structure, never copying the echoed password.
+
+    VICIdial prints ``...: |<user>|<pass>|BAD|`` (or ``2FA``), ``...: |<user>|LOCK|``,
+    ``...: <ip>: |<user>|IPBLOCK|`` and, from the Agent API, ``...: |<user>|<pass>|...|``.
+    Only the field right after the ``: |`` (the user) and the last field (the reason code) are
+    read; everything between them is dropped unread. Text that does not have this shape names
+    no user at all, since the field after a ``|`` might then be the password.
+    """
+    head, bar, data = detail.partition("|")
+    structured = bool(bar) and head.rstrip().endswith(":")
+    fields = data.split("|") if structured else []
+    user = shown(fields[0]) if len(fields) >= 2 else "(not shown)"
+    codes = [field for field in fields[1:] if field]
+    code = codes[-1] if codes else ""
+    if "Too many login attempts" in head:
+        return f"too many failed logins for user {user}: VICIdial locks it for 15 minutes"
+    if "Your IP Address is not allowed" in head:
+        address = head.partition("allowed:")[2].strip().partition(": ")[0].rstrip(":")
+        return (
+            f"VICIdial does not allow API calls from this address ({shorten(address, 60)}): "
+            "check the user group's API IP list"
+        )
+    if code == "2FA":
+        return (
+            f"login refused for user {user}: two-factor authentication is required "
+            "(give the API user a 2FA override)"
+        )
+    return (
+        f"login incorrect for user {user} (wrong user or pass, inactive user, "
+        "user level below 7, or the pass has characters VICIdial strips)"
+    )
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:_HTML_SNIFF_CHARS].lower()
+    return any(marker in head for marker in _HTML_MARKERS)
+
+
+def _html_message(text: str) -> str:
+    match = _TITLE.search(text[:4096])
+    title = " ".join(match.group(1).split()) if match else ""
+    suffix = f" (title {shown(title, 80)})" if title else ""
+    return f"got an HTML page instead of API text, typically a proxy or PHP error{suffix}"
+
+
+# --------------------------------------------------------------------------------------------
+# Column layouts (API.md §5), mapped by position
+# --------------------------------------------------------------------------------------------
+
+
+def _layout(function: str, *columns: str | tuple[str, ...]) -> Layout:
+    return Layout(
+        function=function,
+        columns=tuple((column,) if isinstance(column, str) else column for column in columns),
+    )
+
+
+LOGGED_IN_AGENTS: Final = _layout(
+    "logged_in_agents",
+    "user",
+    "campaign_id",
+    "session_id",
+    "status",
+    "lead_id",
+    "callerid",
+    "calls_today",
+    "full_name",
+    "user_group",
+    "user_level",
+    "pause_code",
+    "sub_status",
+)
+AGENT_STATUS: Final = _layout(
+    "agent_status",
+    "status",
+    ("callerid", "call_id"),  # the doc's header says call_id, the code prints callerid
+    "lead_id",
+    "campaign_id",
+    "calls_today",
+    "full_name",
+    "user_group",
+    "user_level",
+    "pause_code",
+    "real_time_sub_status",
+    "phone_number",
+    "vendor_lead_code",
+    "session_id",
+    "computer_ip",
+)
+USER_GROUP_STATUS: Final = _layout(
+    "user_group_status",
+    "usergroups",
+    "calls_waiting",
+    "agents_logged_in",
+    "agents_in_calls",
+    "agents_waiting",
+    "agents_paused",
+    "agents_in_dead_calls",
+    "agents_in_dispo",
+    "agents_in_dial",
+)
+IN_GROUP_STATUS: Final = _layout(
+    "in_group_status",
+    "ingroups",
+    "total_calls",
+    "calls_waiting",
+    "agents_logged_in",
+    "agents_in_calls",
+    "agents_waiting",
+    "agents_paused",
+    "agents_in_dispo",
+    "agents_in_dial",
+)
+CAMPAIGNS_LIST: Final = _layout(
+    "campaigns_list",
+    "campaign_id",
+    "campaign_name",
+    "active",
+    "user_group",
+    "dial_method",
+    "dial_level",
+    "lead_order",
+    "dial_statuses",
+    "dial_timeout",
+    "dial_prefix",
+    "manual_dial_prefix",
+    "three_way_dial_prefix",
+)
+HOPPER_LIST: Final = _layout(
+    "hopper_list",
+    "hopper_order",
+    "priority",
+    "lead_id",
+    "list_id",
+    "phone_number",
+    "phone_code",
+    "state",
+    "status",
+    "count",
+    "gmt_offset",
+    "rank",
+    "alt",
+    "hopper_source",
+    "vendor_lead_code",
+    "source_id",
+    "age_days",
+    "last_call_time",
+)
+
+_AGENTS_BASIC: Final = 10  # without show_sub_status
+_AGENTS_SUB_STATUS: Final = 12  # with pause_code and sub_status
+_CAMPAIGNS_LEGACY: Final = 8  # builds before 240718
+_CAMPAIGNS_CURRENT: Final = 12
+_AGENT_STATUS_COLUMNS: Final = 13  # computer_ip is the optional 14th
+_HOPPER_MINIMUM: Final = 3  # through lead_id: enough to know a row is a hopper row
+_CALL_STATUS_STATS_COLUMNS: Final = 5
+_HOURS: Final = 24
+
+
+# --------------------------------------------------------------------------------------------
+# Shared row helpers (never on the per-row fast path unless a row is bad)
+# --------------------------------------------------------------------------------------------
+
+
+def _numbered_rows(table: Table) -> list[tuple[int, list[str]]]:
+    """The non-blank data lines of ``table`` split into fields, with their line numbers."""
+    strip = table.strip_chars
+    delimiter = table.delimiter
+    rows: list[tuple[int, list[str]]] = []
+    for offset, raw in enumerate(table.lines):
+        line = raw.strip(strip)
+        if line:
+            rows.append((table.first_line + offset, line.split(delimiter)))
+    return rows
+
+
+def _column_count_error(layout: Layout, count: int, line: int, expected: str) -> ParseError:
+    return ParseError(
+        f"row has {count} column{'s' if count != 1 else ''}, expected {expected}",
+        function=layout.function,
+        line=line,
+    )
+
+
+def _number_error(
+    layout: Layout, fields: Sequence[str], line: int, positions: Sequence[int]
+) -> ParseError:
+    """The error for the first of ``positions`` that is not an integer."""
+    for position in positions:
+        try:
+            int(fields[position])
+        except ValueError:
+            return ParseError(
+                f"{layout.name(position)} is not a whole number: {shown(fields[position])}",
+                function=layout.function,
+                line=line,
+            )
+    return ParseError("row has a value that is not a number", function=layout.function, line=line)
+
+
+def _ints(layout: Layout, fields: Sequence[str], line: int, positions: Sequence[int]) -> list[int]:
+    try:
+        return [int(fields[position]) for position in positions]
+    except ValueError:
+        raise _number_error(layout, fields, line, positions) from None
+
+
+def _finite_float(layout: Layout, value: str, line: int, position: int) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ParseError(
+            f"{layout.name(position)} is not a number: {shown(value)}",
+            function=layout.function,
+            line=line,
+        )
+    return number
+
+
+def _one_row(layout: Layout, table: Table) -> tuple[int, list[str]]:
+    """The single data row of a one-line answer (agent_status, *_group_status)."""
+    rows = _numbered_rows(table)
+    if not rows:
+        raise ParseError("no data line in the answer", function=layout.function)
+    if len(rows) > 1:
+        raise ParseError(
+            f"expected one data line, got {len(rows)}", function=layout.function, line=rows[1][0]
+        )
+    return rows[0]
+
+
+def _empty_error(layout: Layout, line: int, position: int) -> ParseError:
+    return ParseError(f"{layout.name(position)} is empty", function=layout.function, line=line)
+
+
+def _mutable_twin(frozen: type[Any]) -> type[Any]:
+    """A plain slotted dataclass with exactly the slots of the frozen dataclass ``frozen``.
+
+    A frozen dataclass's ``__init__`` stores every field through ``object.__setattr__``, about
+    four times the cost of a plain slot store; for ``logged_in_agents`` (thousands of rows every
+    poll) that was most of the parse time. The twin's ``__init__`` stores slots directly, and
+    assigning ``__class__ = frozen`` afterwards is allowed because both classes have the same
+    slot layout: from then on the object *is* a frozen instance (same ``==``, hash, repr,
+    immutability). The tests check that for every parsed row.
+    """
+    names = [field.name for field in dataclasses.fields(frozen)]
+    twin: type[Any] = dataclasses.make_dataclass(
+        f"_{frozen.__name__}Builder", names, slots=True, eq=False, repr=False, match_args=False
+    )
+    if twin.__slots__ != frozen.__slots__:  # pragma: no cover - a dataclasses change
+        raise TypeError(f"{frozen.__name__} is not a plain slotted dataclass")
+    return twin
+
+
+_LOGGED_IN_AGENT_BUILDER: Final = _mutable_twin(LoggedInAgent)
+
+
+# --------------------------------------------------------------------------------------------
+# The parsers
+# --------------------------------------------------------------------------------------------
+
+
+def parse_logged_in_agents(text: str, *, delimiter: str | None = None) -> tuple[LoggedInAgent, ...]:
+    """Parse ``logged_in_agents``: 10 columns, or 12 with ``show_sub_status=YES``.
+
+    ``NO LOGGED IN AGENTS`` is an empty tuple. More than 12 columns: the extra ones are
+    ignored (a newer build). 11 columns, or fewer than 10: :class:`ParseError`.
+    """
+    layout = LOGGED_IN_AGENTS
+    if classify_answer(layout.function, text) is Answer.NO_DATA:
+        return ()
+    table = read_table(text, layout, delimiter)
+    delimiter_found = table.delimiter
+    strip = table.strip_chars
+    agents: list[LoggedInAgent] = []
+    append = agents.append
+    line = table.first_line - 1
+    build = _LOGGED_IN_AGENT_BUILDER
+    # The hot loop: one split, three int() and one constructor per row.
+    for raw in table.lines:
+        line += 1
+        stripped = raw.strip(strip)
+        if not stripped:
+            continue
+        f = stripped.split(delimiter_found)
+        count = len(f)
+        if count != _AGENTS_BASIC and count < _AGENTS_SUB_STATUS:
+            raise _column_count_error(layout, count, line, "10, or 12 with show_sub_status")
+        try:
+            lead_id = int(f[4])
+            calls_today = int(f[6])
+            user_level = int(f[9])
+        except ValueError:
+            raise _number_error(layout, f, line, (4, 6, 9)) from None
+        if not f[0]:
+            raise _empty_error(layout, line, 0)
+        if count == _AGENTS_BASIC:
+            pause_code = sub_status = None
+        else:
+            pause_code = f[10]
+            sub_status = f[11]
+        agent = build(
+            f[0], f[1], f[2], f[3], lead_id, f[5], calls_today, f[7], f[8], user_level,
+            pause_code, sub_status,
+        )  # fmt: skip
+        agent.__class__ = LoggedInAgent  # now exactly a frozen LoggedInAgent
+        append(agent)
+    return tuple(agents)
+
+
+def parse_agent_status(text: str, *, delimiter: str | None = None) -> AgentStatus:
+    """Parse ``agent_status``: one line of 13 columns, plus ``computer_ip`` when found.
+
+    The header of 2021 builds stops after 8 columns while the data has 13; that is fine, the
+    header is only checked, never used to map columns.
+    """
+    layout = AGENT_STATUS
+    classify_answer(layout.function, text)
+    table = read_table(text, layout, delimiter)
+    line, f = _one_row(layout, table)
+    if len(f) < _AGENT_STATUS_COLUMNS:
+        raise _column_count_error(layout, len(f), line, "at least 13")
+    lead_id, calls_today, user_level = _ints(layout, f, line, (2, 4, 7))
+    computer_ip = f[13] if len(f) > _AGENT_STATUS_COLUMNS and f[13] else None
+    return AgentStatus(
+        status=f[0],
+        callerid=f[1],
+        lead_id=lead_id,
+        campaign_id=f[3],
+        calls_today=calls_today,
+        full_name=f[5],
+        user_group=f[6],
+        user_level=user_level,
+        pause_code=f[8],
+        real_time_sub_status=f[9],
+        phone_number=f[10],
+        vendor_lead_code=f[11],
+        session_id=f[12],
+        computer_ip=computer_ip,
+    )
+
+
+def _group_counts(layout: Layout, text: str, delimiter: str | None) -> tuple[list[str], int]:
+    """Shared by the two *_group_status parsers: the row (9+ columns) and its line number."""
+    classify_answer(layout.function, text)
+    table = read_table(text, layout, delimiter)
+    line, f = _one_row(layout, table)
+    if len(f) < len(layout.columns):
+        raise _column_count_error(layout, len(f), line, f"at least {len(layout.columns)}")
+    return f, line
+
+
+def parse_user_group_status(text: str, *, delimiter: str | None = None) -> UserGroupStatus:
+    """Parse ``user_group_status``: the group list (space-joined) and eight counts."""
+    layout = USER_GROUP_STATUS
+    f, line = _group_counts(layout, text, delimiter)
+    counts = _ints(layout, f, line, range(1, 9))
+    return UserGroupStatus(tuple(f[0].split()), *counts)
+
+
+def parse_in_group_status(text: str, *, delimiter: str | None = None) -> InGroupStatus:
+    """Parse ``in_group_status``: the in-group list (space-joined) and eight counts."""
+    layout = IN_GROUP_STATUS
+    f, line = _group_counts(layout, text, delimiter)
+    counts = _ints(layout, f, line, range(1, 9))
+    return InGroupStatus(tuple(f[0].split()), *counts)
+
+
+def parse_campaigns_list(text: str, *, delimiter: str | None = None) -> tuple[CampaignInfo, ...]:
+    """Parse ``campaigns_list``: 12 columns, or the 8 of builds before 240718."""
+    layout = CAMPAIGNS_LIST
+    classify_answer(layout.function, text)
+    table = read_table(text, layout, delimiter)
+    campaigns: list[CampaignInfo] = []
+    for line, f in _numbered_rows(table):
+        count = len(f)
+        if count != _CAMPAIGNS_LEGACY and count < _CAMPAIGNS_CURRENT:
+            raise _column_count_error(layout, count, line, "12, or 8 from builds before 240718")
+        if not f[0]:
+            raise _empty_error(layout, line, 0)
+        active = _yes_no(layout, f[2], line, 2)
+        dial_level = _finite_float(layout, f[5], line, 5)
+        statuses = tuple(status for status in f[7].split() if status != "-")
+        if count == _CAMPAIGNS_LEGACY:
+            campaigns.append(
+                CampaignInfo(f[0], f[1], active, f[3], f[4], dial_level, f[6], statuses)
+            )
+            continue
+        timeout = _ints(layout, f, line, (8,))[0] if f[8] else None
+        campaigns.append(
+            CampaignInfo(
+                f[0], f[1], active, f[3], f[4], dial_level, f[6], statuses, timeout, *f[9:12]
+            )
+        )
+    return tuple(campaigns)
+
+
+def _yes_no(layout: Layout, value: str, line: int, position: int) -> bool:
+    if value == "Y":
+        return True
+    if value == "N":
+        return False
+    raise ParseError(
+        f"{layout.name(position)} is {shown(value)}, expected 'Y' or 'N'",
+        function=layout.function,
+        line=line,
+    )
+
+
+def parse_hopper_list(text: str, campaign_id: str, *, delimiter: str | None = None) -> HopperCount:
+    """Count the leads in one campaign's hopper: the number of ``hopper_list`` data rows.
+
+    ``THERE ARE NO LEADS IN THE HOPPER`` is 0 leads. Each row must at least reach ``lead_id``
+    with a whole number there, so a garbled body is an error rather than a lead count.
+    """
+    layout = HOPPER_LIST
+    if classify_answer(layout.function, text) is Answer.NO_DATA:
+        return HopperCount(campaign_id=campaign_id, leads=0)
+    table = read_table(text, layout, delimiter)
+    leads = 0
+    for line, f in _numbered_rows(table):
+        if len(f) < _HOPPER_MINIMUM:
+            raise _column_count_error(layout, len(f), line, "at least 3 (through lead_id)")
+        _ints(layout, f, line, (2,))
+        leads += 1
+    return HopperCount(campaign_id=campaign_id, leads=leads)
+
+
+def parse_call_status_stats(
+    text: str, *, delimiter: str | None = None
+) -> tuple[CallStatusStats, ...]:
+    """Parse ``call_status_stats``: ``code|calls|answered|00-n,...,23-n|STATUS-n,...|`` lines.
+
+    This function ignores ``stage`` on the server, so ``delimiter`` is ignored too (always
+    pipe) and there is never a header. Hours are read by their label, not their position; an
+    hour that is not printed counts 0. The status list may be empty.
+    """
+    function = "call_status_stats"
+    classify_answer(function, text)
+    first, lines = content_lines(text)
+    table = Table(delimiter=DEFAULT_DELIMITER, header=None, first_line=first, lines=lines)
+    stats: list[CallStatusStats] = []
+    for line, f in _numbered_rows(table):
+        if len(f) < _CALL_STATUS_STATS_COLUMNS:
+            raise ParseError(
+                f"line has {len(f)} fields, expected code|calls|answered|hours|statuses|",
+                function=function,
+                line=line,
+            )
+        if not f[0]:
+            raise ParseError("campaign or in-group code is empty", function=function, line=line)
+        try:
+            calls = int(f[1])
+            answered = int(f[2])
+        except ValueError:
+            raise ParseError(
+                f"call counts are not whole numbers: {shown(f[1])}, {shown(f[2])}",
+                function=function,
+                line=line,
+            ) from None
+        stats.append(
+            CallStatusStats(
+                code=f[0],
+                calls=calls,
+                human_answered=answered,
+                hourly=_hourly(f[3], line),
+                statuses=_status_counts(f[4], line),
+            )
+        )
+    return tuple(stats)
+
+
+def _hourly(field: str, line: int) -> tuple[int, ...]:
+    hours = [0] * _HOURS
+    for item in field.split(","):
+        if not item:
+            continue
+        label, dash, count = item.partition("-")
+        try:
+            hour = int(label)
+            calls = int(count)
+        except ValueError:
+            hour = -1
+            calls = 0
+        if not dash or not 0 <= hour < _HOURS:
+            raise ParseError(
+                f"hour entry {shown(item)} is not HH-count with HH 00-23",
+                function="call_status_stats",
+                line=line,
+            )
+        hours[hour] += calls
+    return tuple(hours)
+
+
+def _status_counts(field: str, line: int) -> StatusCounts:
+    pairs: list[tuple[str, int]] = []
+    for item in field.split(","):
+        if not item:
+            continue
+        status, dash, count = item.rpartition("-")
+        try:
+            number = int(count)
+        except ValueError:
+            dash = ""
+            number = 0
+        if not dash:
+            raise ParseError(
+                f"status entry {shown(item)} is not STATUS-count",
+                function="call_status_stats",
+                line=line,
+            )
+        pairs.append((status, number))
+    return StatusCounts(pairs)
+
+
+_VERSION_KEYS: Final = ("VERSION", "BUILD", "DATE", "EPOCH")
+
+
+def parse_version(text: str, *, delimiter: str | None = None) -> VersionInfo:
+    """Parse ``version``: ``VERSION: v|BUILD: b|DATE: d|EPOCH: e|DST: 1|TZ: -5.00|TZNOW: -4|``.
+
+    Keys are read by name, so the 2011 format, the current one and the Agent API's (no DST/TZ
+    fields, no trailing ``|``) all parse; the missing fields are ``None``.
+    """
+    function = "version"
+    classify_answer(function, text)
+    first, lines = content_lines(text)
+    line = lines[0].strip()
+    if not line.startswith("VERSION:"):
+        raise ParseError(
+            f"expected 'VERSION: ...', got {shown(line)}", function=function, line=first
+        )
+    values: dict[str, str] = {}
+    for item in line.split("|"):
+        key, colon, value = item.partition(":")
+        if colon:
+            values[key.strip().upper()] = value.strip()
+        elif item.strip():
+            raise ParseError(
+                f"field {shown(item)} is not 'KEY: value'", function=function, line=first
+            )
+    missing = [key for key in _VERSION_KEYS if key not in values]
+    if missing:
+        raise ParseError(f"missing {', '.join(missing)}", function=function, line=first)
+    try:
+        epoch = int(values["EPOCH"])
+    except ValueError:
+        raise ParseError(
+            f"EPOCH is not a whole number: {shown(values['EPOCH'])}", function=function, line=first
+        ) from None
+    return VersionInfo(
+        version=values["VERSION"],
+        build=values["BUILD"],
+        date=values["DATE"],
+        epoch=epoch,
+        dst=_version_dst(values.get("DST"), first),
+        tz=_version_offset("TZ", values.get("TZ"), first),
+        tz_now=_version_offset("TZNOW", values.get("TZNOW"), first),
+    )
+
+
+def _version_dst(value: str | None, line: int) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value in ("0", "1"):
+        return value == "1"
+    raise ParseError(f"DST is {shown(value)}, expected 0 or 1", function="version", line=line)
+
+
+def _version_offset(key: str, value: str | None, line: int) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        offset = float(value)
+    except ValueError:
+        offset = math.nan
+    if not math.isfinite(offset):
+        raise ParseError(f"{key} is not a number: {shown(value)}", function="version", line=line)
+    return offset
+
+
+_UPDATED: Final = "CAMPAIGN HAS BEEN UPDATED"
+_NO_UPDATES: Final = "NO UPDATES DEFINED"
+_HOPPER_RESET: Final = "HOPPER HAS BEEN RESET"
+
+
+def parse_update_campaign(text: str, *, delimiter: str | None = None) -> CampaignUpdate:
+    """Parse ``update_campaign``'s one or two status lines (API.md §5.10).
+
+    ``SUCCESS: ... CAMPAIGN HAS BEEN UPDATED - user|campaign``, then optionally
+    ``NOTICE: ... HOPPER HAS BEEN RESET - user|campaign|``; or ``NOTICE: ... NO UPDATES
+    DEFINED: |user|`` (a result, not an error: nothing changed). Validation errors are
+    ``ERROR:`` lines and raise :class:`ApiError` via :func:`classify_answer`.
+    """
+    function = "update_campaign"
+    classify_answer(function, text)
+    first, lines = content_lines(text)
+    updated = hopper_reset = no_updates = False
+    user = ""
+    campaign_id: str | None = None
+    kept: list[str] = []
+    for offset, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("ERROR:"):
+            raise ApiError(shorten(line), function=function)
+        if line.startswith("SUCCESS:") and _UPDATED in line:
+            updated = True
+            fields = _status_payload(line, _UPDATED)
+        elif line.startswith("NOTICE:") and _HOPPER_RESET in line:
+            hopper_reset = True
+            fields = _status_payload(line, _HOPPER_RESET)
+        elif line.startswith("NOTICE:") and _NO_UPDATES in line:
+            no_updates = True
+            fields = _status_payload(line, _NO_UPDATES)
+        else:
+            raise ParseError(
+                f"not an update_campaign status line: {shown(line, 80)}",
+                function=function,
+                line=first + offset,
+            )
+        if not kept:
+            user = fields[0]
+        if campaign_id is None and len(fields) > 1 and fields[1]:
+            campaign_id = fields[1]
+        kept.append(line)
+    outcome: UpdateOutcome
+    if updated:
+        outcome = "updated"
+    elif hopper_reset:
+        outcome = "hopper_reset"
+    else:
+        assert no_updates  # the loop saw at least one line and accepted it
+        outcome = "no_updates"
+    return CampaignUpdate(
+        outcome=outcome,
+        user=user,
+        campaign_id=campaign_id,
+        hopper_reset=hopper_reset,
+        lines=tuple(kept),
+    )
+
+
+def _status_payload(line: str, marker: str) -> list[str]:
+    """The ``|``-separated data after a status message (``- 6666|X`` or ``: |6666|``)."""
+    rest = line[line.index(marker) + len(marker) :]
+    for separator in (" - ", ": ", ":"):
+        if rest.startswith(separator):
+            rest = rest[len(separator) :]
+            break
+    return rest.removeprefix("|").split("|")
