@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every job run at INFO; our poller logs what matters (transitions).
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         if args.command == "simulate":
             from wallboard.simulator.server import options_from_args, run_simulator

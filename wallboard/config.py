@@ -414,6 +414,9 @@ class PollConfig(_Section):
     ingroups_interval: Duration = timedelta(seconds=30)
     jitter: NonNegativeDuration = timedelta(seconds=5)
     history_days: int = Field(default=30, ge=1, le=366)
+    # Pause between two past-day call_status_stats requests when filling the 30-day window,
+    # so a fresh install does not fire 29 report queries at the dialer's database at once.
+    history_throttle: NonNegativeDuration = timedelta(seconds=1)
 
     @field_validator(
         "agents_interval",

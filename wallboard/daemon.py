@@ -56,6 +56,8 @@ def build_daemon_app(
     context = WebContext(
         store=_LazyStore(holder),
         limit=settings.alerts.limit,
+        warn_at=settings.alerts.warn_at,
+        critical_at=settings.alerts.critical_at,
         boards=tuple(settings.boards),
         clock=clock,
         metrics=metrics.render,

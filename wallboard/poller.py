@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+#: The scheduler job that fills the 30-day window's past days.
+HISTORY_JOB = "history"
+
 
 @dataclass(frozen=True)
 class PollPlan:
@@ -95,6 +98,7 @@ def plan_from_config(settings: Settings) -> PollPlan:
         ingroups_interval=poll.ingroups_interval.total_seconds(),
         jitter=poll.jitter.total_seconds(),
         history_days=poll.history_days,
+        history_throttle=poll.history_throttle.total_seconds(),
         utc_offset_hours=vicidial.utc_offset,
     )
 
@@ -129,6 +133,8 @@ class Poller:
         self._history_windows: dict[str, DropWindow] = {}
         self._history_day: date | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._starting = False
+        self._history_running = False
         self._inflight: set[asyncio.Task[None]] = set()
         self._publish_lock = asyncio.Lock()
         self._fetchers: dict[str, Callable[[], Awaitable[None]]] = {
@@ -147,16 +153,27 @@ class Poller:
         return self._scheduler is not None
 
     async def start(self) -> None:
-        """Poll ``version`` first (it sets the day boundary), then schedule every source."""
-        if self._scheduler is not None:
+        """Poll ``version`` (the day boundary) and ``campaigns_list`` (what to track) first,
+        then schedule every source, the rest starting at once."""
+        if self._scheduler is not None or self._starting:
             return
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        now = datetime.now(UTC)
-        for name, interval in self._plan.intervals().items():
-            self._add_job(scheduler, name, interval, self._job(name), now)
-        self._add_job(scheduler, "history", self._plan.history_interval, self._history_job, now)
-        self._scheduler = scheduler
-        scheduler.start()
+        self._starting = True
+        try:
+            await self.poll("version")
+            await self.poll("campaigns_list")
+            scheduler = AsyncIOScheduler(timezone=UTC)
+            now = datetime.now(UTC)
+            for name, interval in self._plan.intervals().items():
+                polled = name in ("version", "campaigns_list")
+                first = now + timedelta(seconds=interval) if polled else now
+                self._add_job(scheduler, name, interval, self._job(name), first)
+            self._add_job(
+                scheduler, HISTORY_JOB, self._plan.history_interval, self._history_job, now
+            )
+            self._scheduler = scheduler
+            scheduler.start()
+        finally:
+            self._starting = False
 
     def _add_job(
         self,
@@ -232,7 +249,21 @@ class Poller:
         finally:
             if self._on_poll is not None:
                 self._on_poll(name, outcome, time.perf_counter() - started)
+        self._refresh_history_if_outdated()
         await self.publish()
+
+    def _refresh_history_if_outdated(self) -> None:
+        """After VICIdial's midnight (or once campaigns are known), run the history job now."""
+        scheduler = self._scheduler
+        if scheduler is None or self._history_running or self._history_day == self.local_date():
+            return
+        if self._history_day is None and not self._campaign_ids():
+            return
+        job = scheduler.get_job(HISTORY_JOB)
+        if job is not None and job.next_run_time is not None:
+            soon = datetime.now(UTC)
+            if job.next_run_time > soon + timedelta(seconds=5):
+                job.modify(next_run_time=soon)
 
     async def poll_all(self) -> None:
         """Poll every source once, ``version`` first (tests and start-up use this)."""
@@ -275,6 +306,12 @@ class Poller:
             return version.tz_now
         return 0.0
 
+    def _offset_known(self) -> bool:
+        version = self._results.version
+        return self._plan.utc_offset_hours is not None or (
+            version is not None and version.tz_now is not None
+        )
+
     def local_date(self) -> date:
         """VICIdial's current day, in the dialer's time zone."""
         return local_date_at(self._clock(), self._utc_offset())
@@ -292,7 +329,9 @@ class Poller:
 
     async def _fetch_call_stats(self) -> None:
         day = self.local_date()
-        lines = await self._client.fetch_call_stats(self._plan.campaigns, query_date=day)
+        # Until the dialer's offset is known, ask for the server's own "today".
+        query_date = day if self._offset_known() else None
+        lines = await self._client.fetch_call_stats(self._plan.campaigns, query_date=query_date)
         self._results = replace(self._results, call_stats=DatedStats(day=day, lines=lines))
 
     async def _fetch_campaigns(self) -> None:
@@ -322,12 +361,15 @@ class Poller:
     # -- the 30-day window ------------------------------------------------------------------
 
     async def _history_job(self) -> None:
+        self._history_running = True
         try:
             await self.refresh_history()
         except (VicidialError, HistoryStoreError) as error:
             log.warning("history: %s; will retry at the next run", error)
         except Exception:
             log.exception("history: unexpected error")
+        finally:
+            self._history_running = False
 
     async def refresh_history(self) -> int:
         """Fetch each missing past day once (throttled), then recompute the 30-day sums.
@@ -394,6 +436,11 @@ class Poller:
         """Compose and hand the snapshot to the cache (which notifies only on change)."""
         async with self._publish_lock:
             return await self._store.publish(self.compose())
+
+    @property
+    def history_day(self) -> date | None:
+        """The dialer day the 30-day window was last completed for (None: not yet)."""
+        return self._history_day
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:

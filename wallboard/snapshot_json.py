@@ -48,6 +48,8 @@ def api_document(
     limit: float,
     alerts: Sequence[Mapping[str, Any]] = (),
     campaigns: Sequence[str] | None = None,
+    warn_at: float | None = None,
+    critical_at: float | None = None,
 ) -> JsonDict:
     """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
 
@@ -57,6 +59,7 @@ def api_document(
     age = snapshot.age_seconds(now)
     return {
         "taken_at": iso(snapshot.taken_at),
+        "generated_at": iso(now),
         "age_seconds": None if age is None else round(age, 1),
         "stale": snapshot.stale(now),
         "stale_sources": snapshot.stale_sources(now),
@@ -67,6 +70,7 @@ def api_document(
             "utc_offset_hours": snapshot.dialer.utc_offset_hours,
         },
         "inbound_calls_waiting": snapshot.inbound_calls_waiting,
+        "thresholds": {"limit": limit, "warn_at": warn_at, "critical_at": critical_at},
         "campaigns": [
             _campaign_document(campaign, limit)
             for campaign in snapshot.campaigns

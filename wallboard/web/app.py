@@ -26,7 +26,9 @@ def _board_campaigns(context: WebContext, request: web.Request) -> list[str] | N
     for board in context.boards:
         if board.name == name:
             return None if board.campaigns == "all" else list(board.campaigns)
-    raise web.HTTPNotFound(text=f"no board named {name!r}")
+    raise web.HTTPNotFound(
+        text=dumps({"error": f"no board named {name!r}"}), content_type="application/json"
+    )
 
 
 def _document(context: WebContext, campaigns: list[str] | None) -> dict[str, Any] | None:
@@ -39,6 +41,8 @@ def _document(context: WebContext, campaigns: list[str] | None) -> dict[str, Any
         limit=context.limit,
         alerts=context.alerts(),
         campaigns=campaigns,
+        warn_at=context.warn_at,
+        critical_at=context.critical_at,
     )
 
 

@@ -25,6 +25,8 @@ class WebContext:
 
     store: SnapshotSource
     limit: float
+    warn_at: float | None = None
+    critical_at: float | None = None
     boards: Sequence[Any] = ()
     clock: Callable[[], datetime] = field(default=datetime.now)
     alerts: Callable[[], Sequence[dict[str, Any]]] = field(default=lambda: ())

@@ -42,22 +42,24 @@ class StreamHub:
         self, request: web.Request, render: Callable[[], str | None]
     ) -> web.StreamResponse:
         """Stream ``render()`` (the JSON of the latest snapshot) until the client goes."""
-        response = EventSourceResponse(ping_interval=PING_SECONDS, send_timeout=10.0)
+        response = EventSourceResponse(ping_interval=PING_SECONDS, send_timeout=10.0, sep="\n")
         response.headers["Access-Control-Allow-Origin"] = "*"
         await response.prepare(request)
         changed = asyncio.Event()
         changed.set()  # the first event goes out at connect
         self._clients[response] = changed
+        # One watcher per client for its whole life: it ends when the ping task finds the TV
+        # gone (or shutdown stops the stream). Never cancelled mid-stream, because cancelling
+        # it would cancel the ping task with it.
+        closed = asyncio.ensure_future(response.wait())
         try:
-            while not self._closing and response.is_connected():
+            while not self._closing:
                 waiter = asyncio.ensure_future(changed.wait())
-                ping = asyncio.ensure_future(response.wait())
-                done, pending = await asyncio.wait(
-                    {waiter, ping}, return_when=asyncio.FIRST_COMPLETED
-                )
-                for task in pending:
-                    task.cancel()
-                if waiter not in done or self._closing:
+                done, _ = await asyncio.wait({waiter, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter not in done:
+                    waiter.cancel()
+                    break
+                if self._closing:
                     break
                 changed.clear()
                 data = render()
@@ -67,6 +69,7 @@ class StreamHub:
             pass
         finally:
             self._clients.pop(response, None)
+            closed.cancel()
             response.stop_streaming()
         return response
 

@@ -1,70 +1,118 @@
 "use strict";
+// The TV page: one EventSource, render on every "snapshot" event, tick ages every second.
+// Ages are computed from the server's own clock (taken_at + age_seconds at receipt), so a TV
+// whose clock is wrong still shows the right "updated N s ago" and time-in-state.
 (function () {
   const board = document.body.dataset.board;
+  const STATES = ["waiting", "incall", "paused", "dispo", "dead", "dial"];
   let latest = null;
   let receivedAt = 0;
   const el = (id) => document.getElementById(id);
   const pct = (r) => (r * 100).toFixed(2) + "%";
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+  const num = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 
-  function severity(c, alerts) {
-    const mine = alerts.filter((a) => a.campaign === c.id && a.window === "today");
+  function sinceReceipt() { return (Date.now() - receivedAt) / 1000; }
+
+  // Colour follows the alert engine when it has an opinion, else the configured thresholds,
+  // so a campaign over the limit is never shown green.
+  function severity(c) {
+    const mine = (latest.alerts || []).filter((a) => a.campaign === c.id);
     if (mine.some((a) => a.severity === "critical")) return "critical";
     if (mine.some((a) => a.severity === "warning")) return "warning";
+    const t = latest.thresholds || {};
+    if (t.critical_at !== null && t.critical_at !== undefined && c.drop_ratio >= t.critical_at) return "critical";
+    if (t.warn_at !== null && t.warn_at !== undefined && c.drop_ratio >= t.warn_at) return "warning";
     return "";
   }
 
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    const mm = String(m).padStart(h ? 2 : 1, "0"), ss = String(s).padStart(2, "0");
+    return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+  }
+
+  // "updated N ago" is the newest poll; a source that stopped updating raises the banner
+  // (latest.stale), so a stuck source can never hide behind a fresh one.
   function ageNow() {
-    if (!latest || latest.age_seconds === null) return null;
-    return latest.age_seconds + (Date.now() - receivedAt) / 1000;
+    if (!latest) return null;
+    const ages = Object.values(latest.sources || {}).map((s) => s.age_seconds).filter((a) => a !== null);
+    if (!ages.length) return null;
+    return Math.min(...ages) + sinceReceipt();
   }
 
   function renderFreshness() {
     const age = ageNow();
-    const f = el("freshness");
+    const fresh = el("freshness");
     const banner = el("stale-banner");
-    const stale = !latest || latest.stale || age === null || age > 180;
-    f.className = stale ? "stale" : "fresh";
-    f.textContent = age === null ? "no data" : "updated " + Math.round(age) + " s ago";
+    const stale = !latest || latest.stale || age === null;
+    fresh.className = stale ? "stale" : "fresh";
+    const ago = age === null ? "" : age < 60 ? Math.floor(age) + " s" : duration(age);
+    fresh.textContent = age === null ? "NO DATA" : (stale ? "STALE, updated " : "updated ") + ago + " ago";
     banner.hidden = !stale;
-    if (stale) banner.textContent = "DATA IS STALE — last update " + (age === null ? "never" : Math.round(age) + " s ago") + ". Figures below may be out of date.";
-    el("clock").textContent = new Date().toLocaleTimeString();
+    document.body.classList.toggle("stale-data", stale);
+    if (stale) {
+      const which = latest && latest.stale_sources && latest.stale_sources.length ? " (" + latest.stale_sources.join(", ") + ")" : "";
+      const oldest = latest && latest.age_seconds !== null ? latest.age_seconds + sinceReceipt() : null;
+      banner.textContent = latest ? "DATA NOT UPDATING" + which + " — oldest figures are " + (oldest === null ? "missing" : duration(oldest) + " old") : "Waiting for the wallboard server…";
+    }
+    el("clock").textContent = new Date().toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    document.querySelectorAll(".agent .since").forEach((node) => {
+      node.textContent = duration(Number(node.dataset.base) + sinceReceipt());
+    });
+  }
+
+  function card(c) {
+    const sev = severity(c);
+    const total = STATES.reduce((n, s) => n + c.agents[s], 0) || 1;
+    const bar = STATES.filter((s) => c.agents[s] > 0).map((s) =>
+      `<span class="s-${s}" style="flex:${c.agents[s]}">${c.agents[s]}</span>`).join("");
+    const legend = STATES.filter((s) => c.agents[s] > 0).map((s) => `<span>${s} ${c.agents[s]}</span>`).join("");
+    return `<article class="card ${sev} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}">
+      <h2>${esc(c.name || c.id)}</h2>
+      <div class="sub">${esc(c.id)} · ${esc(c.dial_method || "")} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
+      <div class="big">
+        <div><div class="label">Drop rate today</div><div class="drop ${sev}">${pct(c.drop_ratio)}</div></div>
+        <div><div class="label">Drops left</div><div class="left">${num(c.drops_remaining)}</div></div>
+      </div>
+      <div class="stats">
+        <div class="stat"><span class="label">Calls</span><b>${num(c.calls_today)}</b></div>
+        <div class="stat"><span class="label">Answered</span><b>${num(c.answered_today)}</b></div>
+        <div class="stat"><span class="label">Dropped</span><b>${num(c.dropped_today)}</b></div>
+        <div class="stat"><span class="label">30-day</span><b>${pct(c.drop_ratio_30d)}</b></div>
+        <div class="stat"><span class="label">Dial level</span><b>${c.dial_level === null ? "–" : c.dial_level.toFixed(2)}</b></div>
+        <div class="stat"><span class="label">Hopper</span><b>${num(c.hopper_leads)}</b></div>
+      </div>
+      <div class="bar" title="agents">${total && bar ? bar : ""}</div>
+      <div class="legend">${legend || "no agents logged in"}</div>
+    </article>`;
+  }
+
+  function agentTile(a) {
+    const base = (Date.parse(latest.generated_at) - Date.parse(a.state_since)) / 1000;
+    const code = a.state === "paused" && a.pause_code ? `<span class="code">${esc(a.pause_code)}</span>` : "";
+    return `<div class="agent ${esc(a.state)}" title="${esc(a.state)}"><span class="name">${esc(a.name || a.user)}</span>${code}<span class="since" data-base="${base - sinceReceipt()}">${duration(base)}</span></div>`;
   }
 
   function render() {
     if (!latest) return;
-    el("campaigns").innerHTML = latest.campaigns.map((c) => {
-      const sev = severity(c, latest.alerts || []);
-      const a = c.agents;
-      return `<article class="card ${sev} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}">
-        <h2>${esc(c.name || c.id)} <small>${esc(c.id)} · ${c.active === false ? "INACTIVE" : esc(c.dial_method || "")}</small></h2>
-        <div class="big"><div><div class="label">Drop rate today</div><div class="drop ${sev}">${pct(c.drop_ratio)}</div></div>
-        <div><div class="label">Drops left today</div><div class="drop">${c.drops_remaining}</div></div></div>
-        <div class="stats">
-          <div class="stat"><span class="label">Calls</span><b>${c.calls_today}</b></div>
-          <div class="stat"><span class="label">Answered</span><b>${c.answered_today}</b></div>
-          <div class="stat"><span class="label">Dropped</span><b>${c.dropped_today}</b></div>
-          <div class="stat"><span class="label">30-day</span><b>${pct(c.drop_ratio_30d)}</b></div>
-          <div class="stat"><span class="label">Dial level</span><b>${c.dial_level === null ? "–" : c.dial_level.toFixed(2)}</b></div>
-          <div class="stat"><span class="label">Hopper</span><b>${c.hopper_leads === null ? "–" : c.hopper_leads}</b></div>
-          <div class="stat"><span class="label">Waiting calls</span><b>${c.calls_waiting}</b></div>
-        </div>
-        <div class="agents-row">${["waiting", "incall", "paused", "dispo", "dead"].map((s) => `<span class="pill ${s}">${s} ${a[s]}</span>`).join("")}</div>
-      </article>`;
-    }).join("");
-    el("agents").innerHTML = latest.agents.map((g) =>
-      `<div class="agent"><span>${esc(g.name)}</span><span class="pill ${esc(g.state)}">${esc(g.state)}${g.pause_code && g.state === "paused" ? " " + esc(g.pause_code) : ""}</span></div>`).join("");
+    el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
+    el("agents").innerHTML = latest.agents.map(agentTile).join("");
+    el("inbound").textContent = num(latest.inbound_calls_waiting);
     renderFreshness();
   }
 
   function connect() {
     const source = new EventSource("/api/events?board=" + encodeURIComponent(board));
-    source.addEventListener("snapshot", (e) => {
-      latest = JSON.parse(e.data);
+    source.addEventListener("snapshot", (event) => {
+      latest = JSON.parse(event.data);
       receivedAt = Date.now();
       render();
     });
+    // EventSource reconnects by itself; meanwhile the age keeps counting up on screen.
   }
   setInterval(renderFreshness, 1000);
+  renderFreshness();
   connect();
 })();

@@ -1,0 +1,229 @@
+"""The ``wallboard`` command as an operator runs it: real processes, real simulator and Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.sim import SimHandle, running_simulator
+from tests.support.slack_server import running_slack
+from tests.support.waiting import eventually
+
+
+async def wallboard(*args: str, limit: float = 60) -> tuple[int, str]:
+    """Run ``python -m wallboard ARGS``; return (exit code, stdout + stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wallboard",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), limit)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+def write_config(
+    path: Path, base_url: str, *, password: str = "wallboard-demo-pass", extra: str = ""
+) -> Path:
+    path.write_text(
+        f"""
+[vicidial]
+url = "{base_url}"
+user = "wallboard"
+pass = "{password}"
+campaigns = ["SALES1", "SALES2"]
+timeout = "3s"
+
+[web]
+listen = "127.0.0.1:0"
+
+[state]
+path = "{path.parent / "state.db"}"
+{extra}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimHandle]:
+    async with running_simulator() as handle:
+        yield handle
+
+
+async def test_check_passes_against_a_well_configured_dialer(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "wb.toml", sim.base_url)
+    code, out = await wallboard("check", "--config", str(config))
+    assert code == 0, out
+    for name in (
+        "config",
+        "version",
+        "logged_in_agents",
+        "call_status_stats",
+        "campaigns_list",
+        "hopper_list",
+    ):
+        assert any(line.startswith("OK") and f" {name}" in line for line in out.splitlines()), name
+    assert "2.14-202" in out
+    assert sim.password not in out
+
+
+async def test_check_names_the_missing_user_level(tmp_path: Path) -> None:
+    async with running_simulator(user_level=7) as sim:
+        config = write_config(tmp_path / "wb.toml", sim.base_url)
+        code, out = await wallboard("check", "--config", str(config))
+    assert code == 1, out
+    failing = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("FAIL")}
+    assert {"call_status_stats", "campaigns_list", "hopper_list"} <= failing
+    stats_line = next(line for line in out.splitlines() if "call_status_stats" in line)
+    assert "user level 9" in stats_line
+    assert "View Reports" in stats_line
+    assert any(line.startswith("OK") and "logged_in_agents" in line for line in out.splitlines())
+    assert sim.password not in out
+
+
+async def test_check_names_the_denied_function(tmp_path: Path) -> None:
+    async with running_simulator(deny=("call_status_stats",)) as sim:
+        config = write_config(tmp_path / "wb.toml", sim.base_url)
+        code, out = await wallboard("check", "--config", str(config))
+    assert code == 1, out
+    line = next(line for line in out.splitlines() if line.startswith("FAIL"))
+    assert "call_status_stats" in line
+    assert "Allowed Functions" in line
+
+
+async def test_check_with_a_wrong_password_says_so_without_echoing_it(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "wb.toml", sim.base_url, password="Not-The-Pass-99")
+    code, out = await wallboard("check", "--config", str(config))
+    assert code == 1, out
+    assert "login" in out.lower()
+    assert "Not-The-Pass-99" not in out
+
+
+async def test_check_probes_update_campaign_only_with_auto_pause(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    extra = '[alerts.auto_pause]\ncampaigns = ["SALES1"]\nat = 0.029\ndry_run = true\n'
+    config = write_config(tmp_path / "wb.toml", sim.base_url, extra=extra)
+    code, out = await wallboard("check", "--config", str(config))
+    assert code == 0, out
+    assert "update_campaign SALES1" in out
+    # the probe changed nothing
+    assert all(c["active"] for c in (await sim.state())["campaigns"])
+
+
+async def test_check_slack_auth_test(sim: SimHandle, tmp_path: Path) -> None:
+    async with running_slack() as slack:
+        good = (
+            f'[slack]\ntoken = "{slack.token}"\nchannel = "#floor"\nbase_url = "{slack.base_url}"\n'
+        )
+        config = write_config(tmp_path / "good.toml", sim.base_url, extra=good)
+        code, out = await wallboard("check", "--config", str(config))
+        assert code == 0, out
+        assert "slack auth.test: token OK" in out
+        assert slack.token not in out
+
+        bad = good.replace(slack.token, "xoxb-wrong-token-5678")
+        config = write_config(tmp_path / "bad.toml", sim.base_url, extra=bad)
+        code, out = await wallboard("check", "--config", str(config))
+        assert code == 1, out
+        assert "invalid_auth" in out
+        assert "xoxb-wrong-token-5678" not in out
+
+
+async def test_bad_config_lists_every_error_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        """
+[vicidial]
+url = "ftp://dialer"
+user = "wallboard"
+pass = "Secret-123"
+pasword = "oops"
+
+[alerts]
+warn_at = 0.5
+"""
+    )
+    for command in ("check", "run"):
+        code, out = await wallboard(command, "--config", str(config))
+        assert code == 2, out
+        assert "vicidial.url" in out
+        assert "vicidial.pasword" in out
+        assert "Traceback" not in out
+        assert "Secret-123" not in out
+
+
+async def test_usage_errors_exit_2() -> None:
+    code, _ = await wallboard("frobnicate")
+    assert code == 2
+    code, _ = await wallboard("run")
+    assert code == 2
+
+
+async def test_run_stops_cleanly_on_sigterm(sim: SimHandle, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "wb.toml", sim.base_url)
+    text = config.read_text().replace(
+        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{_free_port()}"'
+    )
+    config.write_text(text)
+    port = int(text.split('listen = "127.0.0.1:')[1].split('"')[0])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wallboard",
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+
+        async def ready() -> bool:
+            try:
+                async with session.get(url + "/readyz") as response:
+                    return response.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await eventually(ready, within=30, what="wallboard run becomes ready")
+        async with session.get(url + "/api/events") as stream:
+            await stream.content.readuntil(b"\n\n")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            rest = await asyncio.wait_for(stream.content.read(), 5)  # the stream is closed
+            code = await asyncio.wait_for(process.wait(), 5)
+            elapsed = time.monotonic() - started
+    assert code == 0
+    assert elapsed < 5
+    assert isinstance(rest, bytes)
+    assert process.stdout is not None
+    log = (await process.stdout.read()).decode()
+    assert "daemon stopped" in log
+    assert sim.password not in log
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,283 @@
+"""The daemon end to end: real simulator, real HTTP, one poller, one cache, many readers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.support.daemon import DaemonHandle, FakeClock, daemon_settings, running_daemon
+from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
+
+FAULT_KINDS = [
+    "timeout",
+    "http_500",
+    "html",
+    "garbage",
+    "truncated",
+    "error",
+    "login",
+    "reset",
+    "slow",
+]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimHandle]:
+    async with running_simulator(seed=11) as handle:
+        yield handle
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(DEFAULT_START)
+
+
+@pytest.fixture
+async def daemon(sim: SimHandle, clock: FakeClock, tmp_path: Path) -> AsyncIterator[DaemonHandle]:
+    settings = daemon_settings(sim.base_url, tmp_path, vicidial={"timeout": "1s"})
+    async with running_daemon(settings, clock=clock) as handle:
+        await handle.wait_started()
+        yield handle
+
+
+async def total_requests(sim: SimHandle) -> int:
+    return int((await sim.requests())["total"])
+
+
+async def test_snapshot_numbers_equal_the_simulated_world(
+    sim: SimHandle, daemon: DaemonHandle
+) -> None:
+    document = await daemon.snapshot()
+    state = await sim.state()
+    assert document["local_date"] == state["local_date"]
+    assert document["stale"] is False
+    campaigns = {c["id"]: c for c in document["campaigns"]}
+    assert set(campaigns) == {c["id"] for c in state["campaigns"]}
+    for expected in state["campaigns"]:
+        got = campaigns[expected["id"]]
+        for key in (
+            "name",
+            "active",
+            "dial_level",
+            "hopper_leads",
+            "calls_today",
+            "answered_today",
+            "dropped_today",
+            "agents",
+        ):
+            assert got[key] == expected[key], (expected["id"], key)
+        assert got["drop_ratio"] == pytest.approx(expected["drop_ratio"], abs=1e-6)
+        assert got["drops_remaining"] == max(
+            0, int(0.03 * expected["answered_today"] + 1e-9) - expected["dropped_today"]
+        )
+    agents = {a["user"]: a for a in document["agents"]}
+    assert set(agents) == {a["user"] for a in state["agents"]}
+    for expected in state["agents"]:
+        got = agents[expected["user"]]
+        assert (got["name"], got["campaign"], got["state"], got["calls_today"]) == (
+            expected["name"],
+            expected["campaign"],
+            expected["state"],
+            expected["calls_today"],
+        )
+
+
+async def test_thirty_day_window_adds_past_days_from_the_dialer(
+    sim: SimHandle, daemon: DaemonHandle
+) -> None:
+    document = await daemon.snapshot()
+    world = sim.world
+    today = world.local_today()
+    for campaign in document["campaigns"]:
+        days = [today.fromordinal(today.toordinal() - n) for n in range(1, 5)]
+        past = [world.day_stats(campaign["id"], day) for day in days]
+        assert campaign["days_30d"] == 5
+        assert campaign["answered_30d"] == campaign["answered_today"] + sum(
+            d.human_answered for d in past
+        )
+        assert campaign["dropped_30d"] == campaign["dropped_today"] + sum(d.drops for d in past)
+
+
+async def test_data_follows_the_dialer(
+    sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
+) -> None:
+    before = {c["id"]: c for c in (await daemon.snapshot())["campaigns"]}
+    await sim.advance(600)
+    clock.advance(600)
+    await daemon.poller.poll("call_status_stats")
+    after = {c["id"]: c for c in (await daemon.snapshot())["campaigns"]}
+    state = {c["id"]: c for c in (await sim.state())["campaigns"]}
+    grew = [cid for cid in after if after[cid]["calls_today"] > before[cid]["calls_today"]]
+    assert grew, "ten simulated minutes placed no calls"
+    for cid, campaign in after.items():
+        assert campaign["calls_today"] == state[cid]["calls_today"]
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+async def test_a_failing_source_keeps_its_data_and_turns_stale(
+    sim: SimHandle, daemon: DaemonHandle, clock: FakeClock, kind: str
+) -> None:
+    good = await daemon.snapshot()
+    await sim.add_fault("logged_in_agents", kind, times=10, seconds=3.0)
+    clock.advance(1)
+    await daemon.poller.poll("logged_in_agents")
+    failing = await daemon.snapshot()
+    source = failing["sources"]["logged_in_agents"]
+    assert source["ok"] is False
+    assert source["error"], "the error is recorded"
+    assert sim.password not in source["error"]
+    assert failing["agents"] == good["agents"], "the last good data stays"
+
+    # 3 missed 10-minute intervals later the source is stale, with its age; others are fresh.
+    clock.advance(31 * 60)
+    for name in daemon.poller.statuses:
+        if name != "logged_in_agents":
+            await daemon.poller.poll(name)
+    stale = await daemon.snapshot()
+    assert stale["stale"] is True
+    assert stale["stale_sources"] == ["logged_in_agents"]
+    assert stale["sources"]["logged_in_agents"]["age_seconds"] == pytest.approx(31 * 60 + 1, abs=2)
+    assert stale["age_seconds"] == pytest.approx(31 * 60 + 1, abs=2)
+    assert stale["agents"] == good["agents"]
+    status, ready = await daemon.get_json("/readyz")
+    assert status == 503
+    assert "logged_in_agents" in ready["sources"]
+
+    await sim.clear_faults()
+    await daemon.poller.poll("logged_in_agents")
+    recovered = await daemon.snapshot()
+    assert recovered["stale"] is False
+    assert recovered["sources"]["logged_in_agents"]["ok"] is True
+    assert recovered["sources"]["logged_in_agents"]["error"] is None
+    status, _ = await daemon.get_json("/readyz")
+    assert status == 200
+
+
+async def test_readers_never_cause_a_vicidial_request(sim: SimHandle, daemon: DaemonHandle) -> None:
+    before = await total_requests(sim)
+
+    async def read_snapshot() -> int:
+        async with daemon.session.get(daemon.url + "/api/snapshot") as response:
+            await response.read()
+            return response.status
+
+    async def read_stream(opened: asyncio.Event) -> str:
+        async with (
+            aiohttp.ClientSession() as own,
+            own.get(daemon.url + "/api/events") as response,
+        ):
+            assert response.headers["Content-Type"].startswith("text/event-stream")
+            first = await response.content.readuntil(b"\n\n")
+            opened.set()
+            return first.decode()
+
+    statuses = await asyncio.gather(*(read_snapshot() for _ in range(100)))
+    assert statuses == [200] * 100
+    events = [asyncio.Event() for _ in range(50)]
+    firsts = await asyncio.gather(*(read_stream(e) for e in events))
+    assert all(first.startswith("event: snapshot\ndata: {") for first in firsts)
+    for _ in range(3):
+        assert (await daemon.session.get(daemon.url + "/metrics")).status == 200
+    assert await total_requests(sim) == before
+
+
+async def test_sse_pushes_a_snapshot_after_every_change(
+    sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
+) -> None:
+    async with daemon.session.get(daemon.url + "/api/events") as response:
+        first = await response.content.readuntil(b"\n\n")
+        assert first.startswith(b"event: snapshot")
+        await sim.advance(300)
+        clock.advance(300)
+        await daemon.poller.poll("call_status_stats")
+        second = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 5)
+        assert second.startswith(b"event: snapshot")
+        assert second != first
+
+
+async def test_secrets_never_reach_readers(sim: SimHandle, daemon: DaemonHandle) -> None:
+    await sim.add_fault("*", "login", times=10)
+    for name in ("logged_in_agents", "call_status_stats", "campaigns_list"):
+        await daemon.poller.poll(name)
+    for path in ("/api/snapshot", "/metrics", "/readyz", "/healthz", "/boards/floor", "/"):
+        async with daemon.session.get(daemon.url + path) as response:
+            body = await response.text()
+        assert sim.password not in body, path
+
+
+async def test_board_filter_and_unknown_board(daemon: DaemonHandle) -> None:
+    status, document = await daemon.get_json("/api/snapshot?board=floor")
+    assert status == 200
+    assert document["campaigns"]
+    status, _ = await daemon.get_json("/api/snapshot?board=nope")
+    assert status == 404
+
+
+async def test_restart_keeps_history_without_refetching(
+    sim: SimHandle, clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = daemon_settings(sim.base_url, tmp_path)
+
+    async def stats_requests() -> int:
+        return int((await sim.requests())["by_function"].get("call_status_stats", 0))
+
+    start = await stats_requests()
+    async with running_daemon(settings, clock=clock) as first:
+        await first.wait_started()
+        window = [
+            (c["id"], c["answered_30d"] - c["answered_today"])
+            for c in (await first.snapshot())["campaigns"]
+        ]
+    first_run = await stats_requests() - start
+    assert first_run == 1 + 4  # today + four missing past days
+
+    async with running_daemon(settings, clock=clock) as second:
+        await second.wait_started()
+        again = [
+            (c["id"], c["answered_30d"] - c["answered_today"])
+            for c in (await second.snapshot())["campaigns"]
+        ]
+    assert await stats_requests() - start - first_run == 1  # today only
+    assert again == window
+
+
+async def test_two_instances_on_one_redis_share_one_poller(
+    sim: SimHandle, tmp_path: Path, redis_url: str
+) -> None:
+    cache: dict[str, Any] = {"backend": "redis", "redis_url": redis_url, "lock_ttl": "5s"}
+    settings = daemon_settings(sim.base_url, tmp_path, cache=cache)
+    async with running_daemon(settings, instance="a") as a:
+        await a.wait_started()
+        async with running_daemon(settings, instance="b") as b:
+            # b follows a's snapshots from Redis and does not poll
+            await _until_same_snapshot(a, b)
+            assert a.poller.running
+            assert not b.poller.running
+            requests = await total_requests(sim)
+            await a.poller.poll("call_status_stats")
+            await _until_same_snapshot(a, b)
+            assert await total_requests(sim) == requests + 1
+            await a.app.shutdown()  # a goes away: its lock is released on the way out
+            await a.app.cleanup()
+            await _eventually_running(b)
+
+
+async def _until_same_snapshot(a: DaemonHandle, b: DaemonHandle) -> None:
+    from tests.support.waiting import eventually
+
+    async def same() -> bool:
+        sa, sb = await a.get_json("/api/snapshot"), await b.get_json("/api/snapshot")
+        return sa[0] == sb[0] == 200 and sa[1]["taken_at"] == sb[1]["taken_at"]
+
+    await eventually(same, within=10, what="follower shows the leader's snapshot")
+
+
+async def _eventually_running(handle: DaemonHandle) -> None:
+    from tests.support.waiting import eventually
+
+    await eventually(lambda: handle.poller.running, within=10, what="follower takes over")
