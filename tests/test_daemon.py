@@ -281,3 +281,36 @@ async def _eventually_running(handle: DaemonHandle) -> None:
     from tests.support.waiting import eventually
 
     await eventually(lambda: handle.poller.running, within=10, what="follower takes over")
+
+
+async def test_vicidial_midnight_rolls_today_into_the_thirty_day_window(
+    sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
+) -> None:
+    from tests.support.waiting import eventually
+
+    before = await daemon.snapshot()
+    yesterday = sim.world.local_today()
+    hours_to_midnight = 24 - sim.world.local_now.hour
+    await sim.advance(hours_to_midnight * 3600)
+    clock.advance(hours_to_midnight * 3600)
+    await daemon.poller.poll("version")
+    await daemon.poller.poll("call_status_stats")
+    new_day = sim.world.local_today()
+    assert new_day != yesterday
+    await eventually(
+        lambda: daemon.poller.history_day == new_day, within=10, what="history after midnight"
+    )
+    after = await daemon.snapshot()
+    assert after["local_date"] == new_day.isoformat() != before["local_date"]
+    finished = sim.world.day_stats("SALES1", yesterday)
+    sales1_before = next(c for c in before["campaigns"] if c["id"] == "SALES1")
+    sales1 = next(c for c in after["campaigns"] if c["id"] == "SALES1")
+    # today restarted from zero-ish; yesterday (now complete) is in the 30-day window
+    assert sales1["calls_today"] < sales1_before["calls_today"]
+    assert finished.calls >= sales1_before["calls_today"]
+    past = [
+        sim.world.day_stats("SALES1", new_day.fromordinal(new_day.toordinal() - n))
+        for n in range(1, 5)
+    ]
+    assert sales1["answered_30d"] == sales1["answered_today"] + sum(d.human_answered for d in past)
+    assert sales1["days_30d"] == 5

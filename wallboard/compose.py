@@ -144,7 +144,9 @@ def compose_snapshot(
                     days=past.days + 1,
                 ),
                 agents=AgentCounts(**{state: counts.get(state, 0) for state in AGENT_STATES}),
-                calls_waiting=0,
+                # No Non-Agent API function gives waiting calls per outbound campaign;
+                # inbound queues are ``inbound_calls_waiting`` (in_group_status).
+                calls_waiting=None,
             )
         )
 

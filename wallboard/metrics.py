@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -104,7 +110,8 @@ class SnapshotCollector(Collector):
             ratio.add_metric([c.id, "today"], c.today.drop_ratio)
             ratio.add_metric([c.id, "30d"], c.last_30d.drop_ratio)
             remaining.add_metric([c.id], c.today.drops_remaining(self._limit))
-            waiting.add_metric([c.id], c.calls_waiting)
+            if c.calls_waiting is not None:
+                waiting.add_metric([c.id], c.calls_waiting)
             for state in AGENT_STATES:
                 agents.add_metric([c.id, state], getattr(c.agents, state))
         for agent in snapshot.agents if snapshot else ():
@@ -155,6 +162,8 @@ class DaemonMetrics:
     def __init__(
         self, *, latest: Callable[[], Snapshot | None], clock: Callable[[], datetime], settings: Any
     ) -> None:
+        # ``*_created`` series only double the exposition; Grafana and alerts never use them.
+        disable_created_metrics()
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = SnapshotCollector(
             latest,

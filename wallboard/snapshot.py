@@ -74,7 +74,7 @@ class CampaignView:
     today: DropWindow = field(default_factory=DropWindow)
     last_30d: DropWindow = field(default_factory=lambda: DropWindow(days=0))
     agents: AgentCounts = field(default_factory=AgentCounts)
-    calls_waiting: int = 0
+    calls_waiting: int | None = None  # None: VICIdial does not tell us
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 
-def require_binary(name: str, *candidates: str) -> str:
+def require_binary(name: str, *candidates: str, package: str | None = None) -> str:
     """Return the path of a system binary the test needs.
 
     Skips the test when it is missing, unless ``WALLBOARD_REQUIRE_SYSTEM_DEPS=1`` (CI), where a
@@ -20,7 +20,7 @@ def require_binary(name: str, *candidates: str) -> str:
         )
         if path:
             return path
-    reason = f"{name} is not installed (apt-get install --no-install-recommends {name})"
+    reason = f"{name} is not installed (apt-get install --no-install-recommends {package or name})"
     if os.environ.get("WALLBOARD_REQUIRE_SYSTEM_DEPS") == "1":
         pytest.fail(f"WALLBOARD_REQUIRE_SYSTEM_DEPS=1 but {reason}")
     pytest.skip(reason)
