@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.daemon import DaemonHandle, FakeClock, daemon_settings, running_daemon
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
+from wallboard.daemon import POLLER
 
 FAULT_KINDS = [
     "timeout",
@@ -314,3 +315,87 @@ async def test_vicidial_midnight_rolls_today_into_the_thirty_day_window(
     ]
     assert sales1["answered_30d"] == sales1["answered_today"] + sum(d.human_answered for d in past)
     assert sales1["days_30d"] == 5
+
+
+async def test_a_killed_leader_is_replaced_within_one_lock_ttl(
+    sim: SimHandle, tmp_path: Path, redis_url: str
+) -> None:
+    """Instance A (a real ``wallboard run`` process) leads; SIGKILL it; B takes over."""
+    import signal
+    import socket
+    import sys
+    import time
+
+    from tests.support.waiting import eventually
+
+    ttl = 3.0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "a.toml"
+    config.write_text(
+        f"""
+[vicidial]
+url = "{sim.base_url}"
+user = "{sim.user}"
+pass = "{sim.password}"
+timeout = "2s"
+[poll]
+agents_interval = "5s"
+stats_interval = "5s"
+campaigns_interval = "5s"
+hopper_interval = "5s"
+jitter = "0s"
+history_days = 2
+history_throttle = "0s"
+[alerts]
+stale_after = "1m"
+[cache]
+backend = "redis"
+redis_url = "{redis_url}"
+lock_ttl = "{ttl:g}s"
+[web]
+listen = "127.0.0.1:{port}"
+[state]
+path = "{tmp_path / "a.db"}"
+"""
+    )
+    leader = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wallboard", "run", "--config", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def leader_ready() -> bool:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await eventually(leader_ready, within=30, what="process A leads and is ready")
+            cache: dict[str, Any] = {"backend": "redis", "redis_url": redis_url, "lock_ttl": "3s"}
+            settings = daemon_settings(sim.base_url, tmp_path, cache=cache)
+            async with running_daemon(settings, instance="b") as follower:
+                status, document = await follower.get_json("/api/snapshot")
+                await eventually(lambda: POLLER in follower.app, within=5, what="b started")
+                assert status == 200, document
+                assert not follower.poller.running, "b must follow while a leads"
+                leader.send_signal(signal.SIGKILL)
+                await leader.wait()
+                killed = time.monotonic()
+                await eventually(
+                    lambda: follower.poller.running, within=ttl * 3, what="b takes over"
+                )
+                took = time.monotonic() - killed
+
+                async def b_publishes() -> bool:
+                    return (await follower.snapshot())["leader"] == "b"
+
+                await eventually(b_publishes, within=10, what="b publishes its own snapshots")
+        assert took <= ttl + ttl / 3 + 1.0, f"takeover took {took:.1f}s with a {ttl:g}s lock"
+    finally:
+        if leader.returncode is None:
+            leader.kill()
+            await leader.wait()

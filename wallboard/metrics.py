@@ -163,7 +163,7 @@ class DaemonMetrics:
         self, *, latest: Callable[[], Snapshot | None], clock: Callable[[], datetime], settings: Any
     ) -> None:
         # ``*_created`` series only double the exposition; Grafana and alerts never use them.
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = SnapshotCollector(
             latest,

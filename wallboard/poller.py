@@ -216,6 +216,10 @@ class Poller:
                 self._inflight.add(task)
             try:
                 await func()
+            except asyncio.CancelledError:
+                # Shutdown cancelled a poll past its grace period. Ending quietly here keeps
+                # APScheduler from logging a traceback for an orderly stop.
+                log.debug("poll cancelled at shutdown")
             finally:
                 if task is not None:
                     self._inflight.discard(task)

@@ -64,6 +64,7 @@ def api_document(
         "stale": snapshot.stale(now),
         "stale_sources": snapshot.stale_sources(now),
         "local_date": snapshot.local_date.isoformat(),
+        "leader": snapshot.leader,
         "dialer": {
             "version": snapshot.dialer.version,
             "build": snapshot.dialer.build,

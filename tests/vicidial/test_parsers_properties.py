@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wallboard.vicidial.errors import VicidialError
+from wallboard.vicidial.layouts import LOGGED_IN_AGENTS
 from wallboard.vicidial.models import (
     AgentStatus,
     CallStatusStats,
@@ -29,7 +30,6 @@ from wallboard.vicidial.models import (
     VersionInfo,
 )
 from wallboard.vicidial.parsers import (
-    LOGGED_IN_AGENTS,
     classify_answer,
     parse_agent_status,
     parse_call_status_stats,

@@ -1,0 +1,262 @@
+"""The value types the settings are made of, each a small validator with operator-worded errors.
+
+Durations written as operators write them (``"30s"``, ``"1m30s"``, ``"500ms"``) and
+:func:`format_duration` to print them back, lists of campaign and in-group IDs, ``"all"``,
+secrets read from a file at load time (:class:`SecretFile`), HTTP base URLs and ``HOST:PORT``
+listen addresses. They live apart from :mod:`wallboard.config` because they are not settings:
+each is usable on its own (the tests validate :data:`Duration` through a ``TypeAdapter``), and
+inlined they would bury the sections, the part of the configuration an operator reads, under
+regular expressions. :mod:`wallboard.config` re-exports the public ones.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SecretStr,
+)
+
+__all__ = [
+    "ALL",
+    "CampaignIds",
+    "CampaignSelection",
+    "Duration",
+    "IngroupIds",
+    "NonNegativeDuration",
+    "Ratio",
+    "SecretFile",
+    "SecretFilePath",
+    "format_duration",
+    "http_base_url",
+    "split_listen",
+]
+
+ALL: Literal["all"] = "all"
+
+# --- durations ------------------------------------------------------------------------------
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_DURATION_RE = re.compile(
+    rf"(?:(?P<h>{_NUMBER})h)?(?:(?P<m>{_NUMBER})m(?!s))?(?:(?P<s>{_NUMBER})s)?(?:(?P<ms>{_NUMBER})ms)?",
+    re.ASCII,
+)
+_PLAIN_NUMBER_RE = re.compile(_NUMBER, re.ASCII)
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_DURATION_HINT = 'a duration such as "30s", "2m", "1h", "1m30s", "500ms" or a number of seconds'
+
+
+def _seconds_from_text(text: str) -> float:
+    text = text.strip()
+    if _PLAIN_NUMBER_RE.fullmatch(text):
+        return float(text)
+    match = _DURATION_RE.fullmatch(text)
+    if not text or match is None:
+        raise ValueError(f"must be {_DURATION_HINT}")
+    return sum(
+        float(amount) * _UNIT_SECONDS[unit] for unit, amount in match.groupdict().items() if amount
+    )
+
+
+def _to_timedelta(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        seconds = _seconds_from_text(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise ValueError(f"must be {_DURATION_HINT}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"must be {_DURATION_HINT}")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError("is far too long") from None
+
+
+def _positive_duration(value: object) -> timedelta:
+    duration = _to_timedelta(value)
+    if duration <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return duration
+
+
+def _non_negative_duration(value: object) -> timedelta:
+    duration = _to_timedelta(value)
+    if duration < timedelta(0):
+        raise ValueError("must not be negative")
+    return duration
+
+
+Duration = Annotated[timedelta, BeforeValidator(_positive_duration)]
+"""A positive duration: ``"30s"``, ``"2m"``, ``"1h"``, ``"1m30s"``, ``"500ms"`` or seconds."""
+
+NonNegativeDuration = Annotated[timedelta, BeforeValidator(_non_negative_duration)]
+"""Like :data:`Duration` but zero is allowed (``poll.jitter = "0s"`` turns jitter off)."""
+
+
+def format_duration(duration: timedelta) -> str:
+    """The short form operators write (``"2m"``, ``"1m30s"``, ``"500ms"``), for messages."""
+    millis = round(duration.total_seconds() * 1000)
+    if millis == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)):
+        amount, millis = divmod(millis, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts)
+
+
+# --- small value types ----------------------------------------------------------------------
+
+_CAMPAIGN_ID_RE = re.compile(r"[0-9A-Za-z_]{2,8}", re.ASCII)
+_INGROUP_ID_RE = re.compile(r"[-0-9A-Za-z_]{2,20}", re.ASCII)
+_LISTEN_RE = re.compile(
+    r"(?:\[(?P<v6>[^\]]*)\]|(?P<host>[^:\[\]]*)):(?P<port>[0-9]{1,5})", re.ASCII
+)
+
+
+def _string_list(value: object) -> list[str]:
+    """A TOML array, or from the environment a JSON array (decoded already) or ``"A,B"``."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value]
+    raise ValueError("must be a list of strings")
+
+
+def _campaign_ids(value: object) -> tuple[str, ...]:
+    ids = _string_list(value)
+    if not ids:
+        raise ValueError('must list at least one campaign ID (or be "all")')
+    for campaign in ids:
+        if not _CAMPAIGN_ID_RE.fullmatch(campaign):
+            raise ValueError(
+                f"campaign ID {campaign!r} must be 2-8 letters, digits or underscores, as in "
+                "VICIdial (the stats call joins campaign IDs with dashes)"
+            )
+    if len(set(ids)) != len(ids):
+        raise ValueError("lists a campaign ID twice")
+    return tuple(ids)
+
+
+def _campaign_selection(value: object) -> Literal["all"] | tuple[str, ...]:
+    if isinstance(value, str) and value.strip().lower() == ALL:
+        return ALL
+    return _campaign_ids(value)
+
+
+CampaignSelection = Annotated[
+    Literal["all"] | tuple[str, ...], BeforeValidator(_campaign_selection)
+]
+"""``"all"`` (every campaign VICIdial lists) or specific campaign IDs."""
+
+CampaignIds = Annotated[tuple[str, ...], BeforeValidator(_campaign_ids)]
+"""Specific campaign IDs, at least one and none twice, with no ``"all"`` shorthand."""
+
+
+def _ingroup_ids(value: object) -> tuple[str, ...]:
+    ids = _string_list(value)
+    for group in ids:
+        if not _INGROUP_ID_RE.fullmatch(group):
+            raise ValueError(
+                f"in-group ID {group!r} must be 2-20 letters, digits, dashes or underscores"
+            )
+    return tuple(ids)
+
+
+IngroupIds = Annotated[tuple[str, ...], BeforeValidator(_ingroup_ids)]
+"""In-group IDs as VICIdial spells them; the list may be empty."""
+
+
+@dataclass(frozen=True)
+class SecretFile:
+    """A secret read once, at load time, from a file (``pass_file``, ``token_file``).
+
+    Reading at load time makes an unreadable file a config error rather than a failure at the
+    first poll. The path stays visible for messages; the content is a ``SecretStr``.
+    """
+
+    path: Path
+    content: SecretStr
+
+
+def _read_secret_file(value: object) -> SecretFile:
+    if isinstance(value, SecretFile):
+        return value
+    if not isinstance(value, str | os.PathLike):
+        raise ValueError("must be a file path")
+    path = Path(value).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text") from None
+    content = text.rstrip("\r\n")
+    if not content:
+        raise ValueError(f"{path} is empty")
+    return SecretFile(path=path, content=SecretStr(content))
+
+
+SecretFilePath = Annotated[
+    SecretFile,
+    PlainValidator(_read_secret_file),
+    PlainSerializer(lambda secret_file: str(secret_file.path), return_type=str),
+]
+
+
+def http_base_url(value: str) -> str:
+    """``http(s)://host[:port][/path]`` without a trailing ``/``; credentials are refused."""
+    hint = "must be an http:// or https:// URL with a host, e.g. https://dialer.example.com"
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - parsing the port is part of the check
+    except ValueError:
+        raise ValueError(f"{hint} (and a port from 1 to 65535)") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(hint)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials: give them as user and pass")
+    if parts.query or parts.fragment:
+        raise ValueError("must not contain a query (?...) or fragment (#...)")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (an IPv6 host in brackets) as ``(host, port)``; ``ValueError`` says the fix."""
+    match = _LISTEN_RE.fullmatch(listen.strip())
+    if match is None:
+        if listen.count(":") > 1 and "[" not in listen:
+            raise ValueError('write an IPv6 address in brackets, e.g. "[::]:8080"')
+        raise ValueError('must be "HOST:PORT", e.g. "0.0.0.0:8080" or "[::]:8080"')
+    port = int(match["port"])
+    if port > 65535:
+        raise ValueError("port must be from 0 to 65535 (0 picks a free port)")
+    if match["v6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["v6"])
+        except ValueError:
+            raise ValueError("the address in brackets is not an IPv6 address") from None
+        return match["v6"], port
+    if not match["host"]:
+        raise ValueError('needs a host: "0.0.0.0:PORT" for every interface')
+    return match["host"], port
+
+
+Ratio = Annotated[float, Field(gt=0, lt=1)]
+"""A ratio strictly between 0 and 1, as the drop-ratio thresholds are written."""
