@@ -399,3 +399,34 @@ path = "{tmp_path / "a.db"}"
         if leader.returncode is None:
             leader.kill()
             await leader.wait()
+
+
+async def test_a_dialer_down_from_the_start_shows_unknown_not_zero(
+    sim: SimHandle, clock: FakeClock, tmp_path: Path
+) -> None:
+    await sim.add_fault("*", "http_500", times=10_000)
+    settings = daemon_settings(sim.base_url, tmp_path, vicidial={"campaigns": ["SALES1", "SALES2"]})
+    async with running_daemon(settings, clock=clock) as handle:
+        from tests.support.waiting import eventually
+
+        def all_failed() -> bool:
+            poller = handle.app.get(POLLER)
+            return poller is not None and all(s.last_error for s in poller.statuses.values())
+
+        await eventually(all_failed, within=15, what="every source tried and failed")
+        document = await handle.snapshot()
+        assert document["stale"] is True
+        assert [c["id"] for c in document["campaigns"]] == ["SALES1", "SALES2"]
+        for campaign in document["campaigns"]:
+            assert campaign["drop_ratio"] is None
+            assert campaign["calls_today"] is None
+            assert campaign["drops_remaining"] is None
+        assert all(not s["ok"] for s in document["sources"].values())
+        assert all("HTTP 500" in s["error"] for s in document["sources"].values())
+        async with handle.session.get(handle.url + "/metrics") as response:
+            metrics = await response.text()
+        assert "vicidial_up 0.0" in metrics
+        assert "vicidial_campaign_drop_ratio{" not in metrics
+        status, ready = await handle.get_json("/readyz")
+        assert status == 503
+        assert set(ready["sources"]) == set(document["sources"])

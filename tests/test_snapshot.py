@@ -96,7 +96,10 @@ def compose(results: SourceResults = RESULTS, **overrides: object):  # type: ign
         "local_date": TODAY,
         "campaign_ids": ["SALES1", "SALES2"],
         "results": results,
-        "statuses": [SourceStatus("logged_in_agents", 30.0, ok=True, last_success=NOW)],
+        "statuses": [
+            SourceStatus("logged_in_agents", 30.0, ok=True, last_success=NOW),
+            SourceStatus("call_status_stats", 60.0, ok=True, last_success=NOW),
+        ],
         "history": {"SALES1": DropWindow(calls=1000, answered=500, dropped=10, days=29)},
         "state_since": {},
     }
@@ -223,6 +226,11 @@ def test_api_document_matches_the_contract_shape() -> None:
         "dead",
     }
     assert document["sources"]["logged_in_agents"]["ok"] is True
+    never = compose(statuses=[SourceStatus("call_status_stats", 60.0, last_error="HTTP 500")])
+    unknown = api_document(never, NOW, limit=0.03)["campaigns"][0]
+    assert unknown["drop_ratio"] is None
+    assert unknown["calls_today"] is None
+    assert unknown["agents"]["waiting"] == 1, "other sources' figures still show"
     narrowed = api_document(compose(), NOW, limit=0.03, campaigns=["SALES2"])
     assert [c["id"] for c in narrowed["campaigns"]] == ["SALES2"]
     assert [a["user"] for a in narrowed["agents"]] == ["2001"]

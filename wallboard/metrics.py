@@ -97,6 +97,9 @@ class SnapshotCollector(Collector):
         agent_calls = self._gauge(
             "vicidial_agent_calls_today", "Calls the agent handled today", ["user", "campaign"], a
         )
+        stats = snapshot.source("call_status_stats") if snapshot else None
+        # Never-fetched counts are absent, not 0: a 0 % drop ratio must mean "no drops".
+        have_stats = stats is not None and stats.last_success is not None
         for c in snapshot.campaigns if snapshot else ():
             if c.active is not None:
                 active.add_metric([c.id], 1.0 if c.active else 0.0)
@@ -104,12 +107,13 @@ class SnapshotCollector(Collector):
                 level.add_metric([c.id], c.dial_level)
             if c.hopper_leads is not None:
                 hopper.add_metric([c.id], c.hopper_leads)
-            calls.add_metric([c.id], c.today.calls)
-            answered.add_metric([c.id], c.today.answered)
-            dropped.add_metric([c.id], c.today.dropped)
-            ratio.add_metric([c.id, "today"], c.today.drop_ratio)
-            ratio.add_metric([c.id, "30d"], c.last_30d.drop_ratio)
-            remaining.add_metric([c.id], c.today.drops_remaining(self._limit))
+            if have_stats:
+                calls.add_metric([c.id], c.today.calls)
+                answered.add_metric([c.id], c.today.answered)
+                dropped.add_metric([c.id], c.today.dropped)
+                ratio.add_metric([c.id, "today"], c.today.drop_ratio)
+                ratio.add_metric([c.id, "30d"], c.last_30d.drop_ratio)
+                remaining.add_metric([c.id], c.today.drops_remaining(self._limit))
             if c.calls_waiting is not None:
                 waiting.add_metric([c.id], c.calls_waiting)
             for state in AGENT_STATES:

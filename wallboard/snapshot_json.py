@@ -73,7 +73,7 @@ def api_document(
         "inbound_calls_waiting": snapshot.inbound_calls_waiting,
         "thresholds": {"limit": limit, "warn_at": warn_at, "critical_at": critical_at},
         "campaigns": [
-            _campaign_document(campaign, limit)
+            _campaign_document(campaign, limit, counts_known=_ever_fetched(snapshot))
             for campaign in snapshot.campaigns
             if wanted is None or campaign.id in wanted
         ],
@@ -87,8 +87,15 @@ def api_document(
     }
 
 
-def _campaign_document(campaign: CampaignView, limit: float) -> JsonDict:
-    return {
+def _ever_fetched(snapshot: Snapshot) -> bool:
+    stats = snapshot.source("call_status_stats")
+    return stats is not None and stats.last_success is not None
+
+
+def _campaign_document(campaign: CampaignView, limit: float, *, counts_known: bool) -> JsonDict:
+    """One campaign; call counts are ``null`` until ``call_status_stats`` first answers,
+    because a 0 % drop ratio must only ever mean "no drops"."""
+    document = {
         "id": campaign.id,
         "name": campaign.name,
         "active": campaign.active,
@@ -109,6 +116,24 @@ def _campaign_document(campaign: CampaignView, limit: float) -> JsonDict:
         "agents": campaign.agents.as_dict(),
         "calls_waiting": campaign.calls_waiting,
     }
+    if not counts_known:
+        for key in _COUNT_KEYS:
+            document[key] = None
+    return document
+
+
+_COUNT_KEYS = (
+    "calls_today",
+    "answered_today",
+    "dropped_today",
+    "drop_ratio",
+    "drops_remaining",
+    "calls_30d",
+    "answered_30d",
+    "dropped_30d",
+    "drop_ratio_30d",
+    "drops_remaining_30d",
+)
 
 
 def _agent_document(agent: AgentView) -> JsonDict:

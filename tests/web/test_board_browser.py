@@ -126,3 +126,27 @@ async def test_index_lists_boards_and_unknown_board_is_404(
         page = await response.text()
     assert "http://" not in page, "self-contained: no external URL"
     assert "https://" not in page, "self-contained: no external URL"
+
+
+async def test_board_with_the_dialer_down_from_the_start_shows_dashes(
+    browser_page: Any, tmp_path: Path
+) -> None:
+    async with running_simulator(seed=3) as sim:
+        await sim.add_fault("*", "http_500", times=10_000)
+        settings = daemon_settings(
+            sim.base_url, tmp_path, vicidial={"campaigns": ["SALES1", "SALES2"]}
+        )
+        async with running_daemon(settings, clock=FakeClock(DEFAULT_START)) as daemon:
+            await eventually(
+                lambda: all(s.last_error for s in daemon.poller.statuses.values()),
+                within=15,
+                what="every source failed once",
+            )
+            page = browser_page
+            await page.goto(daemon.url + "/boards/floor")
+            await page.wait_for_selector("article.card")
+            await page.locator("#stale-banner").wait_for(state="visible", timeout=5000)
+            card = await page.locator('article.card[data-campaign="SALES1"]').inner_text()
+            assert "–" in card
+            assert "0.00%" not in card
+            await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-never-fetched.png"))

@@ -63,29 +63,37 @@
     });
   }
 
+  function everFetched(source) {
+    const s = (latest.sources || {})[source];
+    return Boolean(s && s.last_success);
+  }
+
   function card(c) {
-    const sev = severity(c);
+    // Figures from a source that never answered are unknown ("–"), never a reassuring 0.
+    const stats = everFetched("call_status_stats");
+    const sev = stats ? severity(c) : "";
+    const figure = (value, format) => (stats ? format(value) : "–");
     const total = STATES.reduce((n, s) => n + c.agents[s], 0) || 1;
     const bar = STATES.filter((s) => c.agents[s] > 0).map((s) =>
       `<span class="s-${s}" style="flex:${c.agents[s]}">${c.agents[s]}</span>`).join("");
     const legend = STATES.filter((s) => c.agents[s] > 0).map((s) => `<span>${s} ${c.agents[s]}</span>`).join("");
     return `<article class="card ${sev} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}">
       <h2>${esc(c.name || c.id)}</h2>
-      <div class="sub">${esc(c.id)} · ${esc(c.dial_method || "")} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
+      <div class="sub">${esc(c.id)}${c.dial_method ? " · " + esc(c.dial_method) : ""} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
       <div class="big">
-        <div><div class="label">Drop rate today</div><div class="drop ${sev}">${pct(c.drop_ratio)}</div></div>
-        <div><div class="label">Drops left</div><div class="left">${num(c.drops_remaining)}</div></div>
+        <div><div class="label">Drop rate today</div><div class="drop ${sev}">${figure(c.drop_ratio, pct)}</div></div>
+        <div><div class="label">Drops left</div><div class="left">${figure(c.drops_remaining, num)}</div></div>
       </div>
       <div class="stats">
-        <div class="stat"><span class="label">Calls</span><b>${num(c.calls_today)}</b></div>
-        <div class="stat"><span class="label">Answered</span><b>${num(c.answered_today)}</b></div>
-        <div class="stat"><span class="label">Dropped</span><b>${num(c.dropped_today)}</b></div>
-        <div class="stat"><span class="label">30-day</span><b>${pct(c.drop_ratio_30d)}</b></div>
+        <div class="stat"><span class="label">Calls</span><b>${figure(c.calls_today, num)}</b></div>
+        <div class="stat"><span class="label">Answered</span><b>${figure(c.answered_today, num)}</b></div>
+        <div class="stat"><span class="label">Dropped</span><b>${figure(c.dropped_today, num)}</b></div>
+        <div class="stat"><span class="label">30-day</span><b>${figure(c.drop_ratio_30d, pct)}</b></div>
         <div class="stat"><span class="label">Dial level</span><b>${c.dial_level === null ? "–" : c.dial_level.toFixed(2)}</b></div>
         <div class="stat"><span class="label">Hopper</span><b>${num(c.hopper_leads)}</b></div>
       </div>
       <div class="bar" title="agents">${total && bar ? bar : ""}</div>
-      <div class="legend">${legend || "no agents logged in"}</div>
+      <div class="legend">${legend || (everFetched("logged_in_agents") ? "no agents logged in" : "agents unknown")}</div>
     </article>`;
   }
 
@@ -99,7 +107,7 @@
     if (!latest) return;
     el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
     el("agents").innerHTML = latest.agents.map(agentTile).join("");
-    el("inbound").textContent = num(latest.inbound_calls_waiting);
+    el("inbound").textContent = everFetched("in_group_status") ? num(latest.inbound_calls_waiting) : "–";
     renderFreshness();
   }
 
