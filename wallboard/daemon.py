@@ -79,6 +79,10 @@ def build_daemon_app(
             password=vicidial.password(),
             source=vicidial.source,
             timeout=vicidial.timeout.total_seconds(),
+            retries=retry_budget(
+                vicidial.timeout.total_seconds(),
+                settings.poll.shortest_interval[1].total_seconds(),
+            ),
             verify_tls=vicidial.verify_tls,
             observer=metrics.observe_request,
         )
@@ -117,6 +121,14 @@ def build_daemon_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+def retry_budget(timeout: float, shortest_interval: float, *, most: int = 2) -> int:
+    """Retries that still fit in one poll interval, so a struggling dialer never makes polls
+    overlap (APScheduler would then skip runs): every attempt may take the whole timeout, and
+    the backoff between attempts needs a couple of seconds."""
+    attempts = int((shortest_interval - 2.0) // timeout)
+    return max(0, min(most, attempts - 1))
 
 
 async def _follow_leadership(changes: asyncio.Queue[bool], poller: Poller) -> None:

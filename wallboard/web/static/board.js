@@ -103,12 +103,34 @@
     return `<div class="agent ${esc(a.state)}" title="${esc(a.state)}"><span class="name">${esc(a.name || a.user)}</span>${code}<span class="since" data-base="${base - sinceReceipt()}">${duration(base)}</span></div>`;
   }
 
+  // Fit every agent on the screen: shrink the tiles when needed, and if even small tiles
+  // overflow, end with an honest "+N more" tile instead of silently cutting people off.
+  function renderAgents() {
+    const box = el("agents");
+    box.classList.remove("dense");
+    box.innerHTML = latest.agents.map(agentTile).join("");
+    if (box.scrollHeight <= box.clientHeight) return;
+    box.classList.add("dense");
+    if (box.scrollHeight <= box.clientHeight) return;
+    const tiles = Array.from(box.children);
+    let shown = tiles.length;
+    while (shown > 0 && box.scrollHeight > box.clientHeight) {
+      shown -= 1;
+      box.removeChild(tiles[shown]);
+      box.querySelector(".more")?.remove();
+      const more = document.createElement("div");
+      more.className = "agent more";
+      more.textContent = "+" + (latest.agents.length - shown) + " more agents";
+      box.appendChild(more);
+    }
+  }
+
   function render() {
     if (!latest) return;
     el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
-    el("agents").innerHTML = latest.agents.map(agentTile).join("");
     el("inbound").textContent = everFetched("in_group_status") ? num(latest.inbound_calls_waiting) : "–";
-    renderFreshness();
+    renderFreshness();  // first: the stale banner changes the room left for agent tiles
+    renderAgents();
   }
 
   function connect() {
@@ -120,7 +142,14 @@
     });
     // EventSource reconnects by itself; meanwhile the age keeps counting up on screen.
   }
-  setInterval(renderFreshness, 1000);
+  let bannerWasHidden = true;
+  setInterval(() => {
+    renderFreshness();
+    const hidden = el("stale-banner").hidden;
+    if (latest && hidden !== bannerWasHidden) renderAgents();  // the banner came or went
+    bannerWasHidden = hidden;
+  }, 1000);
+  window.addEventListener("resize", () => { if (latest) renderAgents(); });
   renderFreshness();
   connect();
 })();
