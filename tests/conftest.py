@@ -1,14 +1,24 @@
-"""Shared fixtures: a real redis-server per test.
+"""Shared test set-up: hypothesis profiles and a real redis-server per test.
 
-It skips when redis-server is missing, or fails when WALLBOARD_REQUIRE_SYSTEM_DEPS=1.
+The Redis fixture skips when redis-server is missing, or fails when
+WALLBOARD_REQUIRE_SYSTEM_DEPS=1.
+"""
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a red CI must be reproducible and never a coin toss);
+# local runs keep exploring new ones. No deadlines: a loaded 2-core CI box is not a bug.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from tests.support.redis_server import RedisServer, running_redis_server
 
