@@ -3,7 +3,6 @@
 The Redis fixture skips when redis-server is missing, or fails when
 WALLBOARD_REQUIRE_SYSTEM_DEPS=1.
 """
-"""
 
 from __future__ import annotations
 
