@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.support.redis_server import RedisServer, running_redis_server
+
 # CI runs the same examples every time (a red CI must be reproducible and never a coin toss);
 # local runs keep exploring new ones. No deadlines: a loaded 2-core CI box is not a bug.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-from tests.support.redis_server import RedisServer, running_redis_server
 
 
 @pytest.fixture
