@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.support.serving import serving
 from tests.support.waiting import eventually
 from wallboard.config import Settings, load_default_config
 from wallboard.daemon import POLLER, build_daemon_app
@@ -97,15 +98,5 @@ async def running_daemon(
     if clock is not None:
         kwargs["clock"] = clock
     app = build_daemon_app(settings, **kwargs)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield DaemonHandle(f"http://127.0.0.1:{port}", app, session)
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        yield DaemonHandle(url, app, session)

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.serving import serving
+
 
 @dataclass
 class SlackStandIn:
@@ -46,15 +48,6 @@ async def running_slack(token: str = "xoxb-test-token-1234") -> AsyncIterator[Sl
     slack = SlackStandIn(token=token)
     app = web.Application()
     app.router.add_post("/api/auth.test", slack.auth_test)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    slack.base_url = f"http://127.0.0.1:{port}/api/"
-    try:
+    async with serving(app) as url:
+        slack.base_url = f"{url}/api/"
         yield slack
-    finally:
-        await runner.cleanup()
