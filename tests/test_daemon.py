@@ -263,9 +263,19 @@ async def test_two_instances_on_one_redis_share_one_poller(
             await a.poller.poll("call_status_stats")
             await _until_same_snapshot(a, b)
             assert await total_requests(sim) == requests + 1
+            before = {x["user"]: x["state_since"] for x in (await b.snapshot())["agents"]}
             await a.app.shutdown()  # a goes away: its lock is released on the way out
             await a.app.cleanup()
             await _eventually_running(b)
+            from tests.support.waiting import eventually
+
+            async def b_leads() -> bool:
+                return (await b.snapshot())["leader"] == "b"
+
+            await eventually(b_leads, within=10, what="b publishes after its first round")
+            after = {x["user"]: x["state_since"] for x in (await b.snapshot())["agents"]}
+            # the simulated floor stood still, so every agent keeps its time-in-state
+            assert after == before
 
 
 async def _until_same_snapshot(a: DaemonHandle, b: DaemonHandle) -> None:

@@ -174,6 +174,16 @@ def test_state_since_survives_polls_until_the_state_changes() -> None:
     assert tracker.update({}, t2) == {}
 
 
+def test_state_since_can_be_seeded_by_a_new_leader() -> None:
+    tracker = StateSinceTracker()
+    earlier = NOW - timedelta(minutes=7)
+    tracker.seed({"1001": ("incall", earlier), "1002": ("paused", earlier)})
+    assert tracker.update({"1001": "incall", "1002": "waiting"}, NOW) == {
+        "1001": earlier,
+        "1002": NOW,
+    }
+
+
 def test_local_date_follows_the_dialer_offset() -> None:
     late_evening = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
     assert local_date_at(late_evening, -5.0) == date(2026, 11, 25)

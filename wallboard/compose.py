@@ -62,6 +62,10 @@ class StateSinceTracker:
     def __init__(self) -> None:
         self._seen: dict[str, tuple[str, datetime]] = {}
 
+    def seed(self, known: Mapping[str, tuple[str, datetime]]) -> None:
+        """Start from another instance's view (a new leader taking over keeps the times)."""
+        self._seen = dict(known)
+
     def update(self, states: Mapping[str, str], now: datetime) -> dict[str, datetime]:
         seen: dict[str, tuple[str, datetime]] = {}
         for user, state in states.items():

@@ -135,6 +135,9 @@ class Poller:
         self._scheduler: AsyncIOScheduler | None = None
         self._starting = False
         self._history_running = False
+        # Sources polled since start(): until each has been tried once, publishing would
+        # replace a good snapshot (the previous leader's) with a half-empty one.
+        self._attempted: set[str] = set()
         self._inflight: set[asyncio.Task[None]] = set()
         self._publish_lock = asyncio.Lock()
         self._fetchers: dict[str, Callable[[], Awaitable[None]]] = {
@@ -158,6 +161,10 @@ class Poller:
         if self._scheduler is not None or self._starting:
             return
         self._starting = True
+        self._attempted.clear()
+        previous = self._store.latest()
+        if previous is not None:  # taking over: keep the agents' time-in-state going
+            self._tracker.seed({a.user: (a.state, a.state_since) for a in previous.agents})
         try:
             await self.poll("version")
             await self.poll("campaigns_list")
@@ -251,6 +258,7 @@ class Poller:
         else:
             self._record_success(name)
         finally:
+            self._attempted.add(name)
             if self._on_poll is not None:
                 self._on_poll(name, outcome, time.perf_counter() - started)
         self._refresh_history_if_outdated()
@@ -436,8 +444,19 @@ class Poller:
             leader=self._instance,
         )
 
+    @property
+    def warmed_up(self) -> bool:
+        """Every source has been tried at least once since :meth:`start`."""
+        return self._attempted >= set(self._statuses)
+
     async def publish(self) -> bool:
-        """Compose and hand the snapshot to the cache (which notifies only on change)."""
+        """Compose and hand the snapshot to the cache (which notifies only on change).
+
+        Nothing is published before every source has been tried once: readers keep the
+        previous snapshot (or "no data yet") rather than a half-built one.
+        """
+        if not self.warmed_up:
+            return False
         async with self._publish_lock:
             return await self._store.publish(self.compose())
 
