@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,10 @@ async def test_sse_pushes_a_snapshot_after_every_change(
         assert second != first
 
 
-async def test_secrets_never_reach_readers(sim: SimHandle, daemon: DaemonHandle) -> None:
+async def test_secrets_never_reach_readers_or_logs(
+    sim: SimHandle, daemon: DaemonHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     await sim.add_fault("*", "login", times=10)
     for name in ("logged_in_agents", "call_status_stats", "campaigns_list"):
         await daemon.poller.poll(name)
@@ -209,6 +213,8 @@ async def test_secrets_never_reach_readers(sim: SimHandle, daemon: DaemonHandle)
         async with daemon.session.get(daemon.url + path) as response:
             body = await response.text()
         assert sim.password not in body, path
+    assert "login" in caplog.text.lower(), "the failure itself is logged"
+    assert sim.password not in caplog.text
 
 
 async def test_board_filter_and_unknown_board(daemon: DaemonHandle) -> None:

@@ -43,7 +43,6 @@ class StreamHub:
     ) -> web.StreamResponse:
         """Stream ``render()`` (the JSON of the latest snapshot) until the client goes."""
         response = EventSourceResponse(ping_interval=PING_SECONDS, send_timeout=10.0, sep="\n")
-        response.headers["Access-Control-Allow-Origin"] = "*"
         await response.prepare(request)
         changed = asyncio.Event()
         changed.set()  # the first event goes out at connect
