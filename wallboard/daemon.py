@@ -15,7 +15,6 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -24,7 +23,7 @@ from wallboard.cache import create_history_store, create_snapshot_store
 from wallboard.config import Settings
 from wallboard.metrics import DaemonMetrics
 from wallboard.poller import Poller, plan_from_config
-from wallboard.snapshot import Snapshot, utcnow
+from wallboard.snapshot import utcnow
 from wallboard.snapshot_json import SnapshotJsonCodec
 from wallboard.vicidial.client import VicidialClient
 from wallboard.web.app import build_web_app
@@ -46,15 +45,15 @@ def build_daemon_app(
 ) -> web.Application:
     """The daemon's web app with every resource tied to its lifetime."""
     name = instance or socket.gethostname()
-    holder: dict[str, Any] = {}
-    metrics = DaemonMetrics(
-        latest=lambda: holder["store"].latest() if "store" in holder else None,
-        clock=clock,
-        settings=settings,
+    # Building the store does no I/O (Redis connects lazily); starting it is the
+    # cleanup_ctx's job. Leadership changes reach the poller through this queue.
+    leadership: asyncio.Queue[bool] = asyncio.Queue()
+    store = create_snapshot_store(
+        settings.cache, SnapshotJsonCodec(), on_leadership_change=leadership.put_nowait
     )
-
+    metrics = DaemonMetrics(latest=store.latest, clock=clock, settings=settings)
     context = WebContext(
-        store=_LazyStore(holder),
+        store=store,
         limit=settings.alerts.limit,
         warn_at=settings.alerts.warn_at,
         critical_at=settings.alerts.critical_at,
@@ -86,11 +85,6 @@ def build_daemon_app(
             verify_tls=vicidial.verify_tls,
             observer=metrics.observe_request,
         )
-        leadership: asyncio.Queue[bool] = asyncio.Queue()
-        store = create_snapshot_store(
-            settings.cache, SnapshotJsonCodec(), on_leadership_change=leadership.put_nowait
-        )
-        holder["store"] = store
         poller = Poller(
             client,
             store,
@@ -141,17 +135,6 @@ async def _follow_leadership(changes: asyncio.Queue[bool], poller: Poller) -> No
         elif not leader and poller.running:
             log.info("leadership lost: following the leader's snapshots")
             await poller.stop()
-
-
-class _LazyStore:
-    """Read-only view of the store created inside ``cleanup_ctx`` (web handlers read it)."""
-
-    def __init__(self, holder: dict[str, Any]) -> None:
-        self._holder = holder
-
-    def latest(self) -> Snapshot | None:
-        store = self._holder.get("store")
-        return None if store is None else store.latest()
 
 
 async def serve(
