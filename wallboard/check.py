@@ -13,10 +13,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 import aiohttp
 
+from wallboard.config import Settings, SlackConfig
 from wallboard.vicidial.client import VicidialClient
 from wallboard.vicidial.errors import LoginError, PermissionDenied, VicidialError, redact
 from wallboard.vicidial.parsers import parse_update_campaign
@@ -29,7 +30,7 @@ class CheckResult:
     detail: str
 
 
-async def run_checks(settings: Any, *, out: TextIO | None = None) -> bool:
+async def run_checks(settings: Settings, *, out: TextIO | None = None) -> bool:
     """Run every check, print one line each, return True only when all pass."""
     stream = out or sys.stdout
     results: list[CheckResult] = []
@@ -139,7 +140,7 @@ async def run_checks(settings: Any, *, out: TextIO | None = None) -> bool:
     return all(result.ok for result in results)
 
 
-async def _check_slack(slack: Any) -> CheckResult:
+async def _check_slack(slack: SlackConfig) -> CheckResult:
     """Slack ``auth.test`` with the configured token, against the configured base URL."""
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient

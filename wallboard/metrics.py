@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,6 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from wallboard.config import Settings
 from wallboard.snapshot import AGENT_STATES, Snapshot
 
 
@@ -164,7 +164,11 @@ class DaemonMetrics:
     """The registry of one daemon: the snapshot collector plus request/poll instruments."""
 
     def __init__(
-        self, *, latest: Callable[[], Snapshot | None], clock: Callable[[], datetime], settings: Any
+        self,
+        *,
+        latest: Callable[[], Snapshot | None],
+        clock: Callable[[], datetime],
+        settings: Settings,
     ) -> None:
         # ``*_created`` series only double the exposition; Grafana and alerts never use them.
         disable_created_metrics()  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from wallboard.config import BoardConfig
 from wallboard.snapshot import Snapshot
 from wallboard.web.sse import StreamHub
 
@@ -27,7 +28,7 @@ class WebContext:
     limit: float
     warn_at: float | None = None
     critical_at: float | None = None
-    boards: Sequence[Any] = ()
+    boards: Sequence[BoardConfig] = ()
     clock: Callable[[], datetime] = field(default=datetime.now)
     alerts: Callable[[], Sequence[dict[str, Any]]] = field(default=lambda: ())
     metrics: Callable[[], bytes] | None = None
