@@ -177,34 +177,31 @@ async def test_usage_errors_exit_2() -> None:
     assert code == 2
 
 
-async def test_run_stops_cleanly_on_sigterm(sim: SimHandle, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "wb.toml", sim.base_url)
-    text = config.read_text().replace(
-        'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{_free_port()}"'
-    )
-    config.write_text(text)
-    port = int(text.split('listen = "127.0.0.1:')[1].split('"')[0])
+async def start_run(config: Path) -> tuple[asyncio.subprocess.Process, str]:
+    """``wallboard run`` on a free port; returns the process and its base URL."""
+    port = _free_port()
+    _listen_on(config, port)
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "wallboard",
-        "run",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+        sys.executable, "-m", "wallboard", "run", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def answers(session: aiohttp.ClientSession, url: str, status: int = 200) -> bool:
+    try:
+        async with session.get(url) as response:
+            return response.status == status
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_run_stops_cleanly_on_sigterm(sim: SimHandle, tmp_path: Path) -> None:
+    process, url = await start_run(write_config(tmp_path / "wb.toml", sim.base_url))
     async with aiohttp.ClientSession() as session:
-
-        async def ready() -> bool:
-            try:
-                async with session.get(url + "/readyz") as response:
-                    return response.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await eventually(ready, within=30, what="wallboard run becomes ready")
+        await eventually(
+            lambda: answers(session, url + "/readyz"), within=30, what="wallboard run is ready"
+        )
         async with session.get(url + "/api/events") as stream:
             await stream.content.readuntil(b"\n\n")
             started = time.monotonic()
@@ -219,6 +216,39 @@ async def test_run_stops_cleanly_on_sigterm(sim: SimHandle, tmp_path: Path) -> N
     log = (await process.stdout.read()).decode()
     assert "daemon stopped" in log
     assert sim.password not in log
+
+
+async def test_sigterm_during_a_hanging_poll_still_exits_promptly(
+    sim: SimHandle, tmp_path: Path
+) -> None:
+    await sim.add_fault("*", "timeout", times=1000)  # the dialer accepts and never answers
+    process, url = await start_run(write_config(tmp_path / "wb.toml", sim.base_url))
+    async with aiohttp.ClientSession() as session:
+        await eventually(
+            lambda: answers(session, url + "/healthz"), within=30, what="wallboard run serves"
+        )
+        assert await answers(session, url + "/readyz", status=503)
+    await eventually(
+        lambda: _requests_seen(sim), within=10, what="a poll is in flight at the dialer"
+    )
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(process.wait(), 5)
+    assert code == 0
+    assert time.monotonic() - started < 5
+    assert process.stdout is not None
+    log = (await process.stdout.read()).decode()
+    assert "Traceback" not in log
+    assert "daemon stopped" in log
+
+
+async def _requests_seen(sim: SimHandle) -> bool:
+    return int((await sim.requests())["total"]) > 0
+
+
+def _listen_on(config: Path, port: int) -> None:
+    text = config.read_text().replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"')
+    config.write_text(text)
 
 
 def _free_port() -> int:
