@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 
-from tests.cache.helpers import wait_until
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import eventually
 from wallboard.cache import LeaderElection, SoloLeadership, connect_redis
 
 LOCK = "wb-test:leader"
@@ -83,7 +83,7 @@ async def test_the_leader_keeps_its_lock_beyond_the_ttl(
     started = time.monotonic()
 
     # Without renewal the lock would have expired after one TTL and changed hands.
-    await wait_until(lambda: time.monotonic() - started > 2 * ttl, within=3 * ttl)
+    await eventually(lambda: time.monotonic() - started > 2 * ttl, within=3 * ttl)
 
     assert first.election.is_leader
     assert not second.election.is_leader
@@ -99,7 +99,7 @@ async def test_closing_the_leader_hands_over_within_one_ttl(candidate: Candidate
     await first.election.close()
 
     assert [value for value, _ in first.changes] == [True, False]
-    took = await wait_until(lambda: second.election.is_leader, within=TTL)
+    took = await eventually(lambda: second.election.is_leader, within=TTL)
     assert took < TTL
     assert second.when(True) >= closed_at
 
@@ -116,8 +116,8 @@ async def test_a_partitioned_leader_steps_down_and_another_takes_over_after_the_
         severed_at = time.monotonic()
         await proxy.sever()  # the leader vanishes without releasing its lock
 
-        await wait_until(lambda: not cut_off.election.is_leader, within=TTL)
-        await wait_until(lambda: other.election.is_leader, within=2 * TTL)
+        await eventually(lambda: not cut_off.election.is_leader, within=TTL)
+        await eventually(lambda: other.election.is_leader, within=2 * TTL)
 
     # Never two leaders: the old one stepped down before the lock could expire...
     assert cut_off.when(False) < other.when(True)
@@ -132,7 +132,7 @@ async def test_a_leader_whose_lock_was_taken_steps_down(
     leader = await candidate()
     await redis.set(LOCK, b"somebody-else", px=int(10 * TTL * 1000))
 
-    await wait_until(lambda: not leader.election.is_leader, within=TTL)
+    await eventually(lambda: not leader.election.is_leader, within=TTL)
 
     assert [value for value, _ in leader.changes] == [True, False]
     assert leader.election.fencing_token is None
@@ -149,7 +149,7 @@ async def test_a_candidate_started_while_redis_is_down_leads_once_it_is_back(
     assert not late.election.is_leader
 
     redis_server.start()
-    await wait_until(lambda: late.election.is_leader, within=2 * TTL)
+    await eventually(lambda: late.election.is_leader, within=2 * TTL)
     messages = [r.getMessage() for r in caplog.records]
     assert sum("cannot reach Redis" in m for m in messages) == 1
     assert sum("reaches Redis again" in m for m in messages) == 1

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from tests.cache.helpers import Board, BoardCodec, wait_until
+from tests.cache.helpers import Board, BoardCodec
 from tests.support.redis_server import RedisServer
+from tests.support.waiting import eventually
 from wallboard.cache import RedisSnapshotStore, connect_redis
 
 PREFIX = "wb-test"
@@ -56,7 +55,7 @@ async def test_the_leader_publishes_and_a_follower_receives_it_through_pubsub(
     assert await leader.publish(Board("floor", 1)) is True
 
     # resync_interval is 30 s, so arriving within 2 s means the change signal carried it.
-    await wait_until(lambda: follower.latest() == Board("floor", 1), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 1), within=2)
     assert seen == [Board("floor", 1)]
     assert leader.latest() == follower.latest()
     assert follower.last_remote_update is not None
@@ -71,10 +70,10 @@ async def test_followers_are_notified_only_on_change(make_store: StoreFactory) -
     follower.subscribe(follower_seen.append)
 
     assert await leader.publish(Board("floor", 1)) is True
-    await wait_until(lambda: follower.latest() == Board("floor", 1), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 1), within=2)
     assert await leader.publish(Board("floor", 1)) is False
     assert await leader.publish(Board("floor", 2)) is True
-    await wait_until(lambda: follower.latest() == Board("floor", 2), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 2), within=2)
 
     # Messages arrive in order, so the equal publish in between would have shown up here.
     assert follower_seen == [Board("floor", 1), Board("floor", 2)]
@@ -124,11 +123,11 @@ async def test_closing_the_leader_hands_over_to_a_follower(make_store: StoreFact
     leader = await make_store()
     follower = await make_store()
     await leader.publish(Board("floor", 1))
-    await wait_until(lambda: follower.latest() == Board("floor", 1), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 1), within=2)
 
     await leader.close()
 
-    await wait_until(lambda: follower.is_writer, within=1.0)
+    await eventually(lambda: follower.is_writer, within=1.0)
     assert await follower.publish(Board("floor", 2)) is True
 
 
@@ -138,20 +137,20 @@ async def test_an_undecodable_snapshot_keeps_the_last_good_one(
     leader = await make_store(lock_ttl=30.0)
     follower = await make_store(lock_ttl=30.0)
     await leader.publish(Board("floor", 1))
-    await wait_until(lambda: follower.latest() == Board("floor", 1), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 1), within=2)
     intruder = connect_redis(redis_server.url)
     try:
         with caplog.at_level(logging.ERROR, logger="wallboard.cache.redis_backend"):
             await intruder.set(f"{PREFIX}:snapshot", b"not json")
             await intruder.publish(f"{PREFIX}:changed", b"intruder:1")
             await intruder.publish(f"{PREFIX}:changed", b"intruder:2")
-            await wait_until(lambda: _count(caplog, logging.ERROR) >= 1, within=2)
+            await eventually(lambda: _count(caplog, logging.ERROR) >= 1, within=2)
     finally:
         await intruder.aclose()
 
     assert follower.latest() == Board("floor", 1)
     await leader.publish(Board("floor", 2))
-    await wait_until(lambda: follower.latest() == Board("floor", 2), within=2)
+    await eventually(lambda: follower.latest() == Board("floor", 2), within=2)
     assert _count(caplog, logging.ERROR) == 1  # logged once, not per message
 
 
@@ -162,18 +161,18 @@ async def test_the_stores_survive_a_redis_restart(
     first = await make_store(resync_interval=0.2)
     second = await make_store(resync_interval=0.2)
     await first.publish(Board("floor", 1))
-    await wait_until(lambda: second.latest() == Board("floor", 1), within=2)
+    await eventually(lambda: second.latest() == Board("floor", 1), within=2)
 
     redis_server.kill()
-    await wait_until(lambda: not first.connected and not second.connected, within=3)
+    await eventually(lambda: not first.connected and not second.connected, within=3)
     assert first.latest() == second.latest() == Board("floor", 1)  # the last good snapshot
     redis_server.start()  # same port, empty: no snapshot, no lock
 
-    await wait_until(lambda: first.connected and second.connected, within=3)
+    await eventually(lambda: first.connected and second.connected, within=3)
     writer = await _wait_for_real_leader(redis_server, first, second)
     reader = second if writer is first else first
     assert await writer.publish(Board("floor", 2)) is True
-    await wait_until(lambda: reader.latest() == Board("floor", 2), within=2)
+    await eventually(lambda: reader.latest() == Board("floor", 2), within=2)
 
     # One ERROR per store when Redis went away, one INFO per store when it came back.
     assert _count(caplog, logging.ERROR) == 2
@@ -200,17 +199,18 @@ async def _wait_for_real_leader(
 ) -> RedisSnapshotStore[Board]:
     """The store whose token is the lock's value in Redis (not merely one that believes it)."""
     observer = connect_redis(redis_server.url)
+    found: list[RedisSnapshotStore[Board]] = []
+
+    async def someone_holds_it() -> bool:
+        holder = await observer.get(f"{PREFIX}:leader")
+        found[:] = [s for s in stores if holder is not None and s.election.fencing_token == holder]
+        return bool(found)
+
     try:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            holder = await observer.get(f"{PREFIX}:leader")
-            for store in stores:
-                if holder is not None and store.election.fencing_token == holder:
-                    return store
-            await asyncio.sleep(0.01)
+        await eventually(someone_holds_it, within=within, what="a store holds the leader lock")
     finally:
         await observer.aclose()
-    raise AssertionError(f"no store holds the leader lock after {within}s")
+    return found[0]
 
 
 def _count(caplog: pytest.LogCaptureFixture, level: int) -> int:

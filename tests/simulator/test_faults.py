@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
+from tests.support.waiting import eventually
 from wallboard.simulator.faults import (
     FaultKind,
     FaultQueue,
@@ -105,13 +106,12 @@ async def test_held_request_does_not_block_others_and_ends_at_shutdown() -> None
         async with session.post(f"{control}/faults", json={"kind": "timeout"}) as r:
             assert r.status == 201
         held = asyncio.ensure_future(session.get(simulator.api_url, params={"function": "x"}))
-        deadline = time.monotonic() + 5
-        while True:  # wait until the server has the held request
+
+        async def server_holds_it() -> bool:
             async with session.get(f"{control}/requests") as r:
-                if (await r.json())["total"] == 1:
-                    break
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.01)
+                return bool((await r.json())["total"] == 1)
+
+        await eventually(server_holds_it, within=5, what="the server holds the request")
         async with session.get(simulator.api_url, params={"function": "version"}) as r:
             assert (await r.text()).startswith("VERSION: ")
         started = time.monotonic()

@@ -6,6 +6,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+#: How often a condition is re-checked: the polling step, not a guess at how long things take.
+POLL_STEP = 0.02
+
 
 async def eventually(
     condition: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, what: str = ""
@@ -20,4 +23,4 @@ async def eventually(
             return time.monotonic() - started
         if time.monotonic() - started > within:
             raise AssertionError(f"not within {within}s: {what or condition!r}")
-        await asyncio.sleep(0.02)  # the polling step, not a guess at how long things take
+        await asyncio.sleep(POLL_STEP)
