@@ -332,6 +332,13 @@ async def test_vicidial_midnight_rolls_today_into_the_thirty_day_window(
     assert sales1["answered_30d"] == sales1["answered_today"] + sum(d.human_answered for d in past)
     assert sales1["days_30d"] == 5
 
+    # Fetched within the first hour after midnight, yesterday is settled once more later on;
+    # after that it is final and never fetched again.
+    await sim.advance(3600)
+    clock.advance(3600)
+    assert await daemon.poller.refresh_history() == 1
+    assert await daemon.poller.refresh_history() == 0
+
 
 async def test_a_killed_leader_is_replaced_within_one_lock_ttl(
     sim: SimHandle, tmp_path: Path, redis_url: str

@@ -50,6 +50,10 @@ Clock = Callable[[], datetime]
 #: The scheduler job that fills the 30-day window's past days.
 HISTORY_JOB = "history"
 
+#: Calls still ringing or being dispositioned at midnight land in yesterday's figures a little
+#: later; a yesterday fetched sooner than this after midnight is fetched once more.
+SETTLE_AFTER_MIDNIGHT = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class PollPlan:
@@ -387,7 +391,10 @@ class Poller:
         """Fetch each missing past day once (throttled), then recompute the 30-day sums.
 
         Returns the number of ``call_status_stats`` requests made. Days already in the
-        durable store are never fetched again, so a restart costs the dialer nothing.
+        durable store are never fetched again, so a restart costs the dialer nothing. The one
+        exception is yesterday: fetched in the first :data:`SETTLE_AFTER_MIDNIGHT` of today,
+        it may miss calls still being dispositioned at midnight, so it is fetched once more
+        after that and only then marked final.
         """
         campaign_ids = self._campaign_ids()
         if not campaign_ids:
@@ -395,34 +402,54 @@ class Poller:
         today = self.local_date()
         first = today - timedelta(days=self._plan.history_days - 1)
         yesterday = today - timedelta(days=1)
+        settled = self._local_time_of_day() >= SETTLE_AFTER_MIDNIGHT
         requests = 0
         if self._plan.history_days > 1:
-            missing = await self._history.missing_days(campaign_ids, first, yesterday)
-            for day in missing:
+            days = await self._history.missing_days(campaign_ids, first, yesterday)
+            final_key = f"history-final:{yesterday.isoformat()}"
+            if (
+                settled
+                and yesterday not in days
+                and await self._history.get_value(final_key) is None
+            ):
+                days.append(yesterday)  # fetched too soon after midnight: settle it once
+            for day in days:
                 if requests:
                     await asyncio.sleep(self._plan.history_throttle)
-                lines = await self._client.fetch_call_stats(campaign_ids, query_date=day)
+                await self._store_day(campaign_ids, day)
                 requests += 1
-                by_code = {line.code: line for line in lines}
-                await self._history.put(
-                    [
-                        DayTotals(
-                            campaign_id=campaign_id,
-                            day=day,
-                            calls=by_code[campaign_id].calls if campaign_id in by_code else 0,
-                            answered=(
-                                by_code[campaign_id].human_answered if campaign_id in by_code else 0
-                            ),
-                            dropped=by_code[campaign_id].drops if campaign_id in by_code else 0,
-                        )
-                        for campaign_id in campaign_ids
-                    ]
-                )
+                if day == yesterday and settled:
+                    await self._history.set_value(final_key, b"1")
         totals = await self._history.get(campaign_ids, first, yesterday)
         self._history_windows = _sum_windows(totals)
         self._history_day = today
         await self.publish()
         return requests
+
+    async def _store_day(self, campaign_ids: Sequence[str], day: date) -> None:
+        """One past day's totals for every campaign (zeros where VICIdial printed no line)."""
+        lines = await self._client.fetch_call_stats(campaign_ids, query_date=day)
+        by_code = {line.code: line for line in lines}
+        zero = DayTotals(campaign_id="-", day=day, calls=0, answered=0, dropped=0)
+        await self._history.put(
+            [
+                DayTotals(
+                    campaign_id=campaign_id,
+                    day=day,
+                    calls=by_code[campaign_id].calls,
+                    answered=by_code[campaign_id].human_answered,
+                    dropped=by_code[campaign_id].drops,
+                )
+                if campaign_id in by_code
+                else replace(zero, campaign_id=campaign_id)
+                for campaign_id in campaign_ids
+            ]
+        )
+
+    def _local_time_of_day(self) -> timedelta:
+        """How long ago VICIdial's day began (its midnight, in the dialer's time zone)."""
+        local = self._clock() + timedelta(hours=self._utc_offset())
+        return timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
 
     # -- publishing -------------------------------------------------------------------------
 
