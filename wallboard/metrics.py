@@ -97,9 +97,8 @@ class SnapshotCollector(Collector):
         agent_calls = self._gauge(
             "vicidial_agent_calls_today", "Calls the agent handled today", ["user", "campaign"], a
         )
-        stats = snapshot.source("call_status_stats") if snapshot else None
         # Never-fetched counts are absent, not 0: a 0 % drop ratio must mean "no drops".
-        have_stats = stats is not None and stats.last_success is not None
+        have_stats = snapshot is not None and snapshot.counts_known
         for c in snapshot.campaigns if snapshot else ():
             if c.active is not None:
                 active.add_metric([c.id], 1.0 if c.active else 0.0)

@@ -150,6 +150,13 @@ class Snapshot:
                 return campaign
         return None
 
+    @property
+    def counts_known(self) -> bool:
+        """Whether ``call_status_stats`` ever answered: until then call counts are unknown,
+        and readers must show them as unknown, never as a reassuring 0."""
+        stats = self.source("call_status_stats")
+        return stats is not None and stats.last_success is not None
+
     def age_seconds(self, now: datetime) -> float | None:
         """Age of the oldest data on show: the least recently refreshed source."""
         ages = [status.age(now) for status in self.sources]

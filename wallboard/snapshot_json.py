@@ -73,7 +73,7 @@ def api_document(
         "inbound_calls_waiting": snapshot.inbound_calls_waiting,
         "thresholds": {"limit": limit, "warn_at": warn_at, "critical_at": critical_at},
         "campaigns": [
-            _campaign_document(campaign, limit, counts_known=_ever_fetched(snapshot))
+            _campaign_document(campaign, limit, counts_known=snapshot.counts_known)
             for campaign in snapshot.campaigns
             if wanted is None or campaign.id in wanted
         ],
@@ -85,11 +85,6 @@ def api_document(
         "alerts": [dict(alert) for alert in alerts],
         "sources": {status.function: _source_document(status, now) for status in snapshot.sources},
     }
-
-
-def _ever_fetched(snapshot: Snapshot) -> bool:
-    stats = snapshot.source("call_status_stats")
-    return stats is not None and stats.last_success is not None
 
 
 def _campaign_document(campaign: CampaignView, limit: float, *, counts_known: bool) -> JsonDict:
