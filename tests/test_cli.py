@@ -29,7 +29,12 @@ async def wallboard(*args: str, limit: float = 60) -> tuple[int, str]:
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
-    out, _ = await asyncio.wait_for(process.communicate(), limit)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), limit)
+    finally:
+        if process.returncode is None:  # timed out (or cancelled): never leave it running
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return process.returncode, out.decode()
 
@@ -122,10 +127,21 @@ async def test_check_probes_update_campaign_only_with_auto_pause(
     extra = '[alerts.auto_pause]\ncampaigns = ["SALES1"]\nat = 0.029\ndry_run = true\n'
     config = write_config(tmp_path / "wb.toml", sim.base_url, extra=extra)
     code, out = await wallboard("check", "--config", str(config))
-    assert code == 0, out
-    assert "update_campaign SALES1" in out
+    assert code == 0, out  # a warning does not fail the check
+    line = next(line for line in out.splitlines() if "update_campaign SALES1" in line)
+    assert line.startswith("WARN update_campaign SALES1: permission verified")
+    assert "auto-pause is not built yet: nothing will be paused" in line
     # the probe changed nothing
     assert all(c["active"] for c in (await sim.state())["campaigns"])
+    assert [entry["campaign_id"] for entry in (await sim.requests())["update_campaign"]] == [
+        "SALES1"
+    ]
+
+    config = write_config(tmp_path / "plain.toml", sim.base_url)
+    code, out = await wallboard("check", "--config", str(config))
+    assert code == 0, out
+    assert "OK   update_campaign: not needed" in out
+    assert len((await sim.requests())["update_campaign"]) == 1  # no probe without auto-pause
 
 
 async def test_check_slack_auth_test(sim: SimHandle, tmp_path: Path) -> None:
@@ -136,7 +152,8 @@ async def test_check_slack_auth_test(sim: SimHandle, tmp_path: Path) -> None:
         config = write_config(tmp_path / "good.toml", sim.base_url, extra=good)
         code, out = await wallboard("check", "--config", str(config))
         assert code == 0, out
-        assert "slack auth.test: token OK" in out
+        assert "WARN slack: token verified (auth.test" in out
+        assert "alert sending is not built yet: nothing will be posted" in out
         assert slack.token not in out
 
         bad = good.replace(slack.token, "xoxb-wrong-token-5678")
@@ -168,6 +185,60 @@ warn_at = 0.5
         assert "vicidial.pasword" in out
         assert "Traceback" not in out
         assert "Secret-123" not in out
+
+
+async def test_field_missing_and_cross_field_errors_are_printed_together(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        """
+[vicidial]
+url = "ftp://dialer"
+user = "wallboard"
+
+[alerts]
+warn_at = 0.029
+critical_at = 0.028
+"""
+    )
+    for command in ("check", "run"):
+        code, out = await wallboard(command, "--config", str(config))
+        assert code == 2, out
+        assert "vicidial.url: must be an http:// or https:// URL" in out
+        assert "vicidial.pass: required (or give pass_file)" in out
+        assert "alerts.warn_at: must be below critical_at (0.028)" in out
+
+
+async def test_check_exits_2_on_an_unusable_state_path(sim: SimHandle, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "wb.toml", sim.base_url)
+    config.write_text(config.read_text().replace(str(tmp_path / "state.db"), str(tmp_path)))
+
+    code, out = await wallboard("check", "--config", str(config))
+
+    assert code == 2, out
+    assert f"FAIL state.path: {tmp_path} is a directory" in out
+    assert "OK   call_status_stats" in out  # every other check still ran
+
+
+async def test_run_refuses_an_unusable_state_path_at_once(sim: SimHandle, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "wb.toml", sim.base_url)
+    missing = tmp_path / "no-such-dir" / "state.db"
+    config.write_text(config.read_text().replace(str(tmp_path / "state.db"), str(missing)))
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wallboard", "run", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:  # it kept running: the bug this test is about
+            process.kill()
+            await process.wait()
+    code, out = process.returncode, output.decode()
+
+    assert code == 2, out
+    assert f"state.path: directory {missing.parent} does not exist" in out
+    assert "Traceback" not in out
 
 
 async def test_usage_errors_exit_2() -> None:

@@ -3,21 +3,29 @@ every good one as frozen typed data, and no secret may leak into any text."""
 
 from __future__ import annotations
 
+import os
+import re
 import traceback
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from wallboard.config import (
     ALL,
+    ByteSize,
     ConfigError,
     Duration,
     NonNegativeDuration,
     Settings,
+    check_state_path,
+    format_bytes,
     format_duration,
     load_config,
     load_default_config,
@@ -119,6 +127,12 @@ def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
     assert settings.vicidial.ingroups == ()
     assert settings.vicidial.timeout == timedelta(seconds=10)
     assert settings.vicidial.verify_tls is True
+    assert settings.vicidial.max_response_bytes == 16 * 1024 * 1024
+    assert settings.vicidial.login_retry == timedelta(minutes=2)
+    assert settings.vicidial.lock_retry == timedelta(minutes=15)
+    assert (settings.vicidial.timezone, settings.vicidial.utc_offset) == ("", None)
+    assert settings.vicidial.tzinfo is None
+    assert settings.poll.max_requests_per_minute == 20
     assert settings.poll.intervals == {
         "agents_interval": timedelta(seconds=30),
         "stats_interval": timedelta(seconds=60),
@@ -158,13 +172,44 @@ def test_contract_example_loads(tmp_path: Path) -> None:
     assert settings.slack.base_url == "https://slack.com/api/"
 
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "wallboard.example.toml"
+
+
 def test_example_file_at_repo_root_loads() -> None:
-    example = Path(__file__).resolve().parents[1] / "wallboard.example.toml"
-    settings = load_config(example, environ={})
+    settings = load_config(EXAMPLE, environ={})
 
     assert settings.slack is not None
     assert settings.alerts.auto_pause is not None
     assert settings.vicidial.campaigns == ("SALES1", "SALES2")
+
+
+def _every_key(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(section, key) for every leaf key of the settings, nested sections flattened."""
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        inner = [arg for arg in (info.annotation, *get_args(info.annotation))]
+        inner += [arg for outer in list(inner) for arg in get_args(outer)]
+        nested = [arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel)]
+        if nested:
+            yield from _every_key(nested[0], f"{prefix}{key}.")
+        else:
+            yield prefix.rstrip("."), key
+
+
+def test_example_file_documents_every_key() -> None:
+    # A key missing from the example is a key no operator finds: each appears, set or
+    # commented out, in its own section.
+    text = EXAMPLE.read_text(encoding="utf-8")
+    sections = re.split(r"^\[+([a-z_.]+)\]+\s*$", text, flags=re.M)
+    by_section: dict[str, str] = {}
+    for name, body in zip(sections[1::2], sections[2::2], strict=True):
+        by_section[name] = by_section.get(name, "") + body
+    missing = [
+        f"{section}.{key}"
+        for section, key in _every_key(Settings)
+        if not re.search(rf"^#? ?{key} = ", by_section.get(section, ""), flags=re.M)
+    ]
+    assert missing == []
 
 
 def test_no_file_reads_only_the_environment() -> None:
@@ -516,7 +561,10 @@ def test_misspelt_pass_is_reported_without_its_value(tmp_path: Path) -> None:
         tmp_path, f'[vicidial]\nurl = "http://d"\nuser = "u"\npasword = "{PASSWORD}"\n'
     )
 
-    assert errors == ["vicidial.pasword: unknown key"]
+    assert errors == [
+        "vicidial.pasword: unknown key",
+        "vicidial.pass: required (or give pass_file)",
+    ]
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -727,6 +775,132 @@ at = 0.029
     ]
 
 
+def test_field_missing_and_cross_field_errors_come_in_one_pass(tmp_path: Path) -> None:
+    # The issue's example: field errors, a missing pass and warn_at above critical_at used to
+    # be reported in three rounds, each after the previous one was fixed.
+    text = """
+[vicidial]
+url = "ftp://dialer"
+user = "wallboard"
+
+[alerts]
+warn_at = 0.029
+critical_at = 0.028
+min_answered = -1
+"""
+    errors = errors_of(tmp_path, text)
+
+    assert errors == [
+        "vicidial.url: must be an http:// or https:// URL with a host, "
+        "e.g. https://dialer.example.com",
+        "alerts.min_answered: Input should be greater than or equal to 0",
+        "vicidial.pass: required (or give pass_file)",
+        "alerts.warn_at: must be below critical_at (0.028)",
+    ]
+
+
+def test_a_rule_speaks_only_from_valid_operands(tmp_path: Path) -> None:
+    # limit is invalid, so "critical_at above limit" cannot be judged; warn_at vs critical_at can.
+    errors = errors_of(tmp_path, MINIMAL + "[alerts]\nlimit = 1.5\nwarn_at = 0.029\n")
+
+    assert errors == [
+        "alerts.limit: Input should be less than 1",
+        "alerts.warn_at: must be below critical_at (0.028)",
+    ]
+
+
+def test_an_invalid_interval_leaves_the_others_to_judge_jitter(tmp_path: Path) -> None:
+    # Whatever stats_interval was meant to be, jitter = 30s is not below agents_interval = 30s.
+    errors = errors_of(tmp_path, MINIMAL + '[poll]\nstats_interval = "4s"\njitter = "30s"\n')
+
+    assert_error(errors, "poll.stats_interval", "at least 5s")
+    assert_error(errors, "poll.jitter", "(poll.agents_interval = 30s)")
+    assert len(errors) == 2
+
+    # ... but a jitter that may or may not fit the invalid interval is not judged at all.
+    errors = errors_of(tmp_path, MINIMAL + '[poll]\nstats_interval = "4s"\njitter = "10s"\n')
+    assert len(errors) == 1
+
+
+def test_cross_section_rules_run_beside_errors_in_other_sections(tmp_path: Path) -> None:
+    text = MINIMAL + 'timeout = "40s"\ncampaigns = ["SALES1"]\n'
+    text += '[web]\nlisten = "nowhere"\n[[boards]]\nname = "floor"\ncampaigns = ["SALES2"]\n'
+
+    errors = errors_of(tmp_path, text)
+
+    assert_error(errors, "web.listen", "HOST:PORT")
+    assert_error(errors, "vicidial.timeout", "shorter than the shortest poll interval")
+    assert_error(errors, "boards.0.campaigns", "SALES2 not in vicidial.campaigns")
+    assert len(errors) == 3
+
+
+def test_rule_lines_name_the_environment_variable(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path,
+        MINIMAL + '[web]\nlisten = "nowhere"\n',
+        environ={"WALLBOARD_ALERTS__WARN_AT": "0.029", "WALLBOARD_VICIDIAL__PASS_FILE": "/x"},
+    )
+
+    assert "alerts.warn_at (from WALLBOARD_ALERTS__WARN_AT): must be below critical_at (0.028)" in (
+        errors
+    )
+    assert_error(errors, "vicidial.pass_file", "cannot read /x")
+    assert_error(errors, "vicidial.pass", "not both")
+    assert_error(errors, "web.listen")
+
+
+def test_missing_token_and_bad_channel_together(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL + '[slack]\nchannel = ""\n')
+
+    assert_error(errors, "slack.channel", "at least 1 character")
+    assert_error(errors, "slack.token", "required (or give token_file)")
+
+
+def test_duplicate_board_names_are_found_beside_an_invalid_board(tmp_path: Path) -> None:
+    boards = '[[boards]]\nname = "floor"\n[[boards]]\nname = "Bad Name"\n'
+    boards += '[[boards]]\nname = "floor"\n'
+
+    errors = errors_of(tmp_path, MINIMAL + boards)
+
+    assert_error(errors, "boards.1.name", "lowercase")
+    assert_error(errors, "boards.2.name", "used twice")
+
+
+def test_an_invalid_campaign_list_is_not_compared_with_the_boards(tmp_path: Path) -> None:
+    text = MINIMAL + 'campaigns = ["BAD-ID"]\n[[boards]]\nname = "x"\ncampaigns = ["SALES1"]\n'
+
+    assert errors_of(tmp_path, text) == [
+        "vicidial.campaigns: campaign ID 'BAD-ID' must be 2-8 letters, digits or underscores, as "
+        "in VICIdial (the stats call joins campaign IDs with dashes)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [('vicidial = "dialer"\n', "vicidial"), ('slack = "#ops"\n' + MINIMAL, "slack")],
+)
+def test_a_section_of_the_wrong_type_gets_one_line(tmp_path: Path, text: str, key: str) -> None:
+    errors = errors_of(tmp_path, text)
+
+    assert errors == [
+        f"{key}: Input should be a valid dictionary or instance of {key.title()}Config"
+    ]
+
+
+def test_rules_hold_for_settings_validated_directly() -> None:
+    # load_config is the door, but a Settings built any other way obeys the same rules.
+    data = {
+        "vicidial": {"url": "http://d", "user": "u", "pass": PASSWORD},
+        "alerts": {"warn_at": 0.029},
+    }
+    with pytest.raises(ValidationError) as caught:
+        Settings.model_validate(data)
+    assert "warn_at: must be below critical_at" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+
+    assert Settings.model_validate({**data, "alerts": {}}).alerts.warn_at == 0.025
+
+
 def test_board_campaigns_may_be_anything_when_all_are_polled(tmp_path: Path) -> None:
     text = MINIMAL + '[[boards]]\nname = "x"\ncampaigns = ["ANY1"]\n'
     assert load(tmp_path, text).boards[0].campaigns == ("ANY1",)
@@ -866,3 +1040,210 @@ def test_board_title_defaults_to_its_name(tmp_path: Path) -> None:
 def test_redis_url_scheme_is_checked(tmp_path: Path) -> None:
     errors = errors_of(tmp_path, MINIMAL + '[cache]\nredis_url = "http://cache"\n')
     assert_error(errors, "cache.redis_url", "redis://")
+
+
+# --- new keys of issue 8 -------------------------------------------------------------------
+
+BYTE_SIZES = TypeAdapter(ByteSize)
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("16MB", 16 * 1024**2),
+        ("512KB", 512 * 1024),
+        ("1GB", 1024**3),
+        ("64 KiB", 64 * 1024),
+        ("2m", 2 * 1024**2),
+        ("1.5MB", 1536 * 1024),
+        ("4096", 4096),
+        ("100B", 100),
+        (65536, 65536),
+    ],
+)
+def test_byte_size_accepts(value: object, size: int) -> None:
+    assert BYTE_SIZES.validate_python(value) == size
+
+
+@pytest.mark.parametrize("value", ["", "MB", "-1KB", "16TB", "16 M B", True, 1.5, [1], "0KB", 0])
+def test_byte_size_rejects(value: object) -> None:
+    with pytest.raises(ValidationError):
+        BYTE_SIZES.validate_python(value)
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(16 * 1024**2, "16MB"), (65536, "64KB"), (1024**3, "1GB"), (1000, "1000 bytes")],
+)
+def test_format_bytes(size: int, text: str) -> None:
+    assert format_bytes(size) == text
+
+
+def test_max_response_bytes_in_the_file(tmp_path: Path) -> None:
+    settings = load(tmp_path, MINIMAL + 'max_response_bytes = "2MB"\n')
+    assert settings.vicidial.max_response_bytes == 2 * 1024 * 1024
+
+    settings = load(tmp_path, MINIMAL, environ={"WALLBOARD_VICIDIAL__MAX_RESPONSE_BYTES": "65536"})
+    assert settings.vicidial.max_response_bytes == 65536
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ('"32KB"', "at least 64KB"),
+        ('"2GB"', "at most 1GB"),
+        ('"lots"', 'a size such as "16MB"'),
+    ],
+)
+def test_max_response_bytes_limits(tmp_path: Path, value: str, fragment: str) -> None:
+    errors = errors_of(tmp_path, MINIMAL + f"max_response_bytes = {value}\n")
+    assert_error(errors, "vicidial.max_response_bytes", fragment)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("login_retry", '"10s"', "at least 30s"),
+        ("login_retry", '"soon"', "duration"),
+        ("lock_retry", '"10m"', "at least 15m: VICIdial's lock lasts 15 minutes"),
+    ],
+)
+def test_login_and_lock_retry_limits(tmp_path: Path, key: str, value: str, fragment: str) -> None:
+    assert_error(errors_of(tmp_path, MINIMAL + f"{key} = {value}\n"), f"vicidial.{key}", fragment)
+
+
+def test_login_and_lock_retry_accept_longer_pauses(tmp_path: Path) -> None:
+    vicidial = load(tmp_path, MINIMAL + 'login_retry = "30s"\nlock_retry = "1h"\n').vicidial
+    assert (vicidial.login_retry, vicidial.lock_retry) == (
+        timedelta(seconds=30),
+        timedelta(hours=1),
+    )
+
+
+def test_timezone_gives_the_dialer_zone(tmp_path: Path) -> None:
+    vicidial = load(tmp_path, MINIMAL + 'timezone = "America/New_York"\n').vicidial
+
+    assert vicidial.timezone == "America/New_York"
+    assert vicidial.tzinfo == ZoneInfo("America/New_York")
+    summer = datetime(2025, 7, 1, 12, tzinfo=UTC)
+    assert summer.astimezone(vicidial.tzinfo).utcoffset() == timedelta(hours=-4)
+
+
+def test_utc_offset_still_works_alone(tmp_path: Path) -> None:
+    vicidial = load(tmp_path, MINIMAL + "utc_offset = -5.0\n").vicidial
+
+    assert vicidial.utc_offset == -5.0
+    assert vicidial.tzinfo is not None
+    assert vicidial.tzinfo.utcoffset(None) == timedelta(hours=-5)
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "America", "../etc/passwd", "/etc/localtime"])
+def test_timezone_must_be_an_iana_name(tmp_path: Path, name: str) -> None:
+    errors = errors_of(tmp_path, MINIMAL + f'timezone = "{name}"\n')
+    assert_error(errors, "vicidial.timezone", "not an IANA time zone name")
+
+
+def test_timezone_and_utc_offset_together_is_an_error(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, MINIMAL + 'timezone = "Europe/Paris"\nutc_offset = 1\n')
+
+    assert errors == [
+        "vicidial.timezone: give either timezone or utc_offset, not both (timezone follows "
+        "daylight saving time; a fixed utc_offset does not)"
+    ]
+    # An empty timezone is "not set".
+    assert load(tmp_path, MINIMAL + 'timezone = ""\nutc_offset = 1\n').vicidial.utc_offset == 1
+
+
+def test_max_requests_per_minute(tmp_path: Path) -> None:
+    assert (
+        load(
+            tmp_path, MINIMAL + "[poll]\nmax_requests_per_minute = 5\n"
+        ).poll.max_requests_per_minute
+        == 5
+    )
+    environ = {"WALLBOARD_POLL__MAX_REQUESTS_PER_MINUTE": "60"}
+    assert load(tmp_path, MINIMAL, environ=environ).poll.max_requests_per_minute == 60
+    errors = errors_of(tmp_path, MINIMAL + "[poll]\nmax_requests_per_minute = 4\n")
+    assert_error(errors, "poll.max_requests_per_minute", "at least 5")
+
+
+# --- state.path ----------------------------------------------------------------------------
+
+
+def state_at(tmp_path: Path, path: Path) -> Settings:
+    return load(tmp_path, MINIMAL + f'[state]\npath = "{path}"\n')
+
+
+def test_a_writable_state_path_passes_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    home = tmp_path / "state"
+    home.mkdir()
+    (home / "wallboard.db").write_bytes(b"existing")
+
+    for name in ("new.db", "wallboard.db"):
+        assert check_state_path(state_at(tmp_path, home / name)) is None
+
+    assert sorted(p.name for p in home.iterdir()) == ["wallboard.db"]
+    assert (home / "wallboard.db").read_bytes() == b"existing"
+
+
+def test_a_state_path_that_is_a_directory(tmp_path: Path) -> None:
+    problem = check_state_path(state_at(tmp_path, tmp_path))
+
+    assert problem == (
+        f"state.path: {tmp_path} is a directory; give a file path inside it, "
+        f"such as {tmp_path / 'wallboard.db'}"
+    )
+
+
+def test_a_state_path_in_a_missing_directory(tmp_path: Path) -> None:
+    problem = check_state_path(state_at(tmp_path, tmp_path / "nope" / "wallboard.db"))
+
+    assert problem == (
+        f"state.path: directory {tmp_path / 'nope'} does not exist; create it or change state.path"
+    )
+    assert not (tmp_path / "nope").exists()
+
+
+def test_a_state_path_under_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+
+    problem = check_state_path(state_at(tmp_path, tmp_path / "file" / "wallboard.db"))
+
+    assert problem is not None
+    assert "is not a directory" in problem
+
+
+@pytest.fixture
+def unwritable_directory(tmp_path: Path) -> Iterator[Path]:
+    """A directory this process cannot create files in (root ignores modes: use /sys)."""
+    if os.geteuid() != 0:
+        directory = tmp_path / "read-only"
+        directory.mkdir(mode=0o555)
+        yield directory
+        directory.chmod(0o755)
+        return
+    if not os.access("/sys", os.F_OK):
+        pytest.skip("running as root without /sys: no directory root cannot write")
+    yield Path("/sys")
+
+
+def test_a_state_path_in_an_unwritable_directory(
+    tmp_path: Path, unwritable_directory: Path
+) -> None:
+    problem = check_state_path(state_at(tmp_path, unwritable_directory / "wallboard.db"))
+
+    assert problem is not None
+    assert problem.startswith(f"state.path: cannot write {unwritable_directory} (")
+    assert "make it writable by the daemon's user or change state.path" in problem
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
+def test_a_read_only_state_file(tmp_path: Path) -> None:
+    database = tmp_path / "wallboard.db"
+    database.write_bytes(b"")
+    database.chmod(0o444)
+
+    problem = check_state_path(state_at(tmp_path, database))
+
+    assert problem is not None
+    assert problem.startswith(f"state.path: cannot write {database} (Permission denied)")

@@ -47,6 +47,14 @@ async def daemon(sim: SimHandle, clock: FakeClock, tmp_path: Path) -> AsyncItera
         yield handle
 
 
+async def _next_event(response: aiohttp.ClientResponse, name: str) -> bytes:
+    """The next SSE frame of event ``name`` (skipping ``retry:``, heartbeats, comments)."""
+    while True:
+        frame = await response.content.readuntil(b"\n\n")
+        if frame.startswith(b"event: " + name.encode() + b"\n"):
+            return frame
+
+
 async def total_requests(sim: SimHandle) -> int:
     return int((await sim.requests())["total"])
 
@@ -139,7 +147,7 @@ async def test_a_failing_source_keeps_its_data_and_turns_stale(
     clock.advance(31 * 60)
     for name in daemon.poller.statuses:
         if name != "logged_in_agents":
-            await daemon.poller.poll(name)
+            await daemon.poller.poll_round(name)
     stale = await daemon.snapshot()
     assert stale["stale"] is True
     assert stale["stale_sources"] == ["logged_in_agents"]
@@ -174,7 +182,7 @@ async def test_readers_never_cause_a_vicidial_request(sim: SimHandle, daemon: Da
             own.get(daemon.url + "/api/events") as response,
         ):
             assert response.headers["Content-Type"].startswith("text/event-stream")
-            first = await response.content.readuntil(b"\n\n")
+            first = await _next_event(response, "snapshot")
             opened.set()
             return first.decode()
 
@@ -192,13 +200,11 @@ async def test_sse_pushes_a_snapshot_after_every_change(
     sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
 ) -> None:
     async with daemon.session.get(daemon.url + "/api/events") as response:
-        first = await response.content.readuntil(b"\n\n")
-        assert first.startswith(b"event: snapshot")
+        first = await _next_event(response, "snapshot")
         await sim.advance(300)
         clock.advance(300)
         await daemon.poller.poll("call_status_stats")
-        second = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 5)
-        assert second.startswith(b"event: snapshot")
+        second = await asyncio.wait_for(_next_event(response, "snapshot"), 5)
         assert second != first
 
 
@@ -208,7 +214,7 @@ async def test_secrets_never_reach_readers_or_logs(
     caplog.set_level(logging.DEBUG)
     await sim.add_fault("*", "login", times=10)
     for name in ("logged_in_agents", "call_status_stats", "campaigns_list"):
-        await daemon.poller.poll(name)
+        await daemon.poller.poll_round(name)
     for path in ("/api/snapshot", "/metrics", "/readyz", "/healthz", "/boards/floor", "/"):
         async with daemon.session.get(daemon.url + path) as response:
             body = await response.text()
@@ -251,6 +257,24 @@ async def test_restart_keeps_history_without_refetching(
         ]
     assert await stats_requests() - start - first_run == 1  # today only
     assert again == window
+
+
+async def test_time_in_state_survives_a_daemon_restart(
+    sim: SimHandle, clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = daemon_settings(sim.base_url, tmp_path)
+    async with running_daemon(settings, clock=clock) as first:
+        await first.wait_started()
+        before = {a["user"]: a for a in (await first.snapshot())["agents"]}
+    assert before
+    assert not any(a["state_since_exact"] for a in before.values()), "a lower bound at start"
+    clock.advance(20)  # restarted 20 s later, same state file, same floor
+    async with running_daemon(settings, clock=clock) as second:
+        await second.wait_started()
+        after = {a["user"]: a for a in (await second.snapshot())["agents"]}
+    assert {
+        u: (a["state"], a["state_since"], a["state_since_exact"]) for u, a in after.items()
+    } == {u: (a["state"], a["state_since"], a["state_since_exact"]) for u, a in before.items()}
 
 
 async def test_two_instances_on_one_redis_share_one_poller(
@@ -369,6 +393,7 @@ stats_interval = "5s"
 campaigns_interval = "5s"
 hopper_interval = "5s"
 jitter = "0s"
+max_requests_per_minute = 200
 history_days = 2
 history_throttle = "0s"
 [alerts]
@@ -452,4 +477,4 @@ async def test_a_dialer_down_from_the_start_shows_unknown_not_zero(
         assert "vicidial_campaign_drop_ratio{" not in metrics
         status, ready = await handle.get_json("/readyz")
         assert status == 503
-        assert set(ready["sources"]) == set(document["sources"])
+        assert set(ready["sources"]) == set(document["sources"]) - {"version"}

@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wallboard.compose import (
+    AgentState,
     DatedStats,
     SourceResults,
-    StateSinceTracker,
     compose_snapshot,
-    local_date_at,
     tracked_campaign_ids,
 )
-from wallboard.snapshot import DropWindow, SourceStatus
+from wallboard.poller.dialer_clock import DialerClock, local_date_at
+from wallboard.snapshot import DropWindow, LoginBlock, SourceStatus
 from wallboard.snapshot_json import SnapshotJsonCodec, api_document
 from wallboard.vicidial.models import (
     CallStatusStats,
@@ -101,7 +101,7 @@ def compose(results: SourceResults = RESULTS, **overrides: object):  # type: ign
             SourceStatus("call_status_stats", 60.0, ok=True, last_success=NOW),
         ],
         "history": {"SALES1": DropWindow(calls=1000, answered=500, dropped=10, days=29)},
-        "state_since": {},
+        "agent_states": {},
     }
     kwargs.update(overrides)
     return compose_snapshot(**kwargs)  # type: ignore[arg-type]
@@ -165,29 +165,25 @@ def test_drops_remaining_never_negative_and_exact(answered: int, dropped: int) -
         assert left == 0
 
 
-def test_state_since_survives_polls_until_the_state_changes() -> None:
-    tracker = StateSinceTracker()
-    t0, t1, t2 = NOW, NOW + timedelta(seconds=30), NOW + timedelta(seconds=60)
-    assert tracker.update({"1001": "incall"}, t0) == {"1001": t0}
-    assert tracker.update({"1001": "incall"}, t1) == {"1001": t0}
-    assert tracker.update({"1001": "dispo"}, t2) == {"1001": t2}
-    assert tracker.update({}, t2) == {}
-
-
-def test_state_since_can_be_seeded_by_a_new_leader() -> None:
-    tracker = StateSinceTracker()
-    earlier = NOW - timedelta(minutes=7)
-    tracker.seed({"1001": ("incall", earlier), "1002": ("paused", earlier)})
-    assert tracker.update({"1001": "incall", "1002": "waiting"}, NOW) == {
-        "1001": earlier,
-        "1002": NOW,
-    }
-
-
 def test_local_date_follows_the_dialer_offset() -> None:
     late_evening = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
     assert local_date_at(late_evening, -5.0) == date(2026, 11, 25)
     assert local_date_at(late_evening, 0.0) == date(2026, 11, 26)
+
+
+def test_an_iana_timezone_follows_daylight_saving_time() -> None:
+    clock = DialerClock(timezone="America/New_York")
+    # 03:30 UTC is 23:30 the day before in New York in winter (UTC-5)...
+    assert clock.local_date(datetime(2026, 1, 15, 3, 30, tzinfo=UTC), None) == date(2026, 1, 14)
+    # ...and 23:30 in summer too, at UTC-4 (03:30 UTC would be 23:30; 04:30 is 00:30 next day)
+    assert clock.local_date(datetime(2026, 7, 15, 4, 30, tzinfo=UTC), None) == date(2026, 7, 15)
+    assert clock.local_date(datetime(2026, 7, 15, 3, 30, tzinfo=UTC), None) == date(2026, 7, 14)
+    # the version offset is ignored when a zone is configured; without one it is used
+    assert DialerClock().local_date(datetime(2026, 7, 15, 3, 30, tzinfo=UTC), -4.0) == date(
+        2026, 7, 14
+    )
+    assert not DialerClock().known(None)
+    assert clock.known(None)
 
 
 def test_all_campaigns_come_from_campaigns_list_not_ingroups() -> None:
@@ -213,9 +209,36 @@ def test_staleness_is_computed_at_read_time() -> None:
 
 
 def test_codec_round_trip_is_lossless() -> None:
-    snapshot = compose(state_since={"1001": NOW - timedelta(minutes=3)})
+    snapshot = compose(
+        agent_states={
+            "1001": AgentState("incall", NOW - timedelta(minutes=3), exact=True),
+            "1002": AgentState("waiting", NOW - timedelta(minutes=1), exact=False),
+        },
+        login_block=LoginBlock("locked", "wait", NOW, NOW + timedelta(minutes=15)),
+    )
     codec = SnapshotJsonCodec()
-    assert codec.decode(codec.encode(snapshot)) == snapshot
+    decoded = codec.decode(codec.encode(snapshot))
+    assert decoded == snapshot
+    # health and taken_at are outside == but must survive the trip: followers age from them
+    assert decoded.sources == snapshot.sources
+    assert decoded.taken_at == snapshot.taken_at
+    assert [a.state_since_exact for a in decoded.agents][:2] == [True, False]
+
+
+def test_equality_is_content_only() -> None:
+    states = {a.user: AgentState("x", NOW, exact=True) for a in RESULTS.agents or ()}
+    first = compose(agent_states=states)
+    later = compose(
+        agent_states=states,
+        now=NOW + timedelta(seconds=30),
+        statuses=[SourceStatus("logged_in_agents", 30.0, ok=False, last_error="HTTP 500")],
+    )
+    assert later == first, "same figures, newer health: not a change"
+    assert later.taken_at != first.taken_at
+    changed = compose(
+        agent_states=states, results=RESULTS.__class__(**{**RESULTS.__dict__, "hoppers": {}})
+    )
+    assert changed != first
 
 
 def test_api_document_matches_the_contract_shape() -> None:

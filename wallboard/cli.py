@@ -87,7 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             from wallboard.check import run_checks
 
-            return EXIT_OK if asyncio.run(run_checks(settings)) else EXIT_FAILURE
+            return asyncio.run(run_checks(settings)).exit_code
+        from wallboard.config import check_state_path
+
+        problem = check_state_path(settings)
+        if problem is not None:
+            print(f"wallboard: {problem}", file=sys.stderr)
+            return EXIT_USAGE
         from wallboard.daemon import run_daemon
 
         return run_daemon(settings)

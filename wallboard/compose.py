@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from wallboard.snapshot import (
     AGENT_STATES,
@@ -18,7 +18,7 @@ from wallboard.snapshot import (
     AgentView,
     CampaignView,
     DialerInfo,
-    DropWindow,
+    LoginBlock,
     Snapshot,
     SourceStatus,
 )
@@ -30,6 +30,7 @@ from wallboard.vicidial.models import (
     VersionInfo,
     agent_state,
 )
+from wallboard.windows import DropWindow, rolling
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,16 @@ class DatedStats:
 
     day: date
     lines: tuple[CallStatusStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentState:
+    """An agent's state, since when, and whether that time was seen (``exact``) or is only
+    a lower bound (the agent was already in the state when the daemon started watching)."""
+
+    state: str
+    since: datetime
+    exact: bool
 
 
 @dataclass(frozen=True)
@@ -50,35 +61,6 @@ class SourceResults:
     hoppers: Mapping[str, int] = field(default_factory=dict)
     ingroups: InGroupStatus | None = None
     version: VersionInfo | None = None
-
-
-class StateSinceTracker:
-    """Remembers when each agent entered its current state, across polls.
-
-    VICIdial's ``logged_in_agents`` has no "since" column, so the first poll that sees an
-    agent in a state is the best estimate; agents who log out are forgotten.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[str, datetime]] = {}
-
-    def seed(self, known: Mapping[str, tuple[str, datetime]]) -> None:
-        """Start from another instance's view (a new leader taking over keeps the times)."""
-        self._seen = dict(known)
-
-    def update(self, states: Mapping[str, str], now: datetime) -> dict[str, datetime]:
-        seen: dict[str, tuple[str, datetime]] = {}
-        for user, state in states.items():
-            previous = self._seen.get(user)
-            since = previous[1] if previous is not None and previous[0] == state else now
-            seen[user] = (state, since)
-        self._seen = seen
-        return {user: since for user, (_, since) in seen.items()}
-
-
-def local_date_at(now: datetime, utc_offset_hours: float) -> date:
-    """VICIdial's day (server-local midnight to midnight) at the instant ``now``."""
-    return (now + timedelta(hours=utc_offset_hours)).date()
 
 
 def tracked_campaign_ids(
@@ -106,11 +88,17 @@ def compose_snapshot(
     campaign_ids: Sequence[str],
     results: SourceResults,
     statuses: Sequence[SourceStatus],
-    history: Mapping[str, DropWindow],
-    state_since: Mapping[str, datetime],
+    history: Mapping[str, DropWindow] | None,
+    agent_states: Mapping[str, AgentState],
     leader: str = "",
+    login_block: LoginBlock | None = None,
 ) -> Snapshot:
-    """Build the snapshot. ``history`` holds each campaign's past days of the 30-day window."""
+    """Build the snapshot.
+
+    ``history`` holds each campaign's summed past days of the 30-day window (``None`` while
+    they are not known for today: the window is then today alone, and says so in ``days``).
+    ``agent_states`` is each agent's state, since when, and whether that time is exact.
+    """
     infos = {c.campaign_id: c for c in results.campaigns or ()}
     stats: dict[str, CallStatusStats] = {}
     if results.call_stats is not None and results.call_stats.day == local_date:
@@ -130,7 +118,7 @@ def compose_snapshot(
             if line is not None
             else DropWindow()
         )
-        past = history.get(campaign_id, DropWindow(days=0))
+        past = None if history is None else history.get(campaign_id, DropWindow(days=0))
         counts = per_campaign.get(campaign_id, Counter())
         campaigns.append(
             CampaignView(
@@ -141,12 +129,7 @@ def compose_snapshot(
                 dial_level=info.dial_level if info else None,
                 hopper_leads=results.hoppers.get(campaign_id),
                 today=today,
-                last_30d=DropWindow(
-                    calls=past.calls + today.calls,
-                    answered=past.answered + today.answered,
-                    dropped=past.dropped + today.dropped,
-                    days=past.days + 1,
-                ),
+                last_30d=rolling(today, past),
                 agents=AgentCounts(**{state: counts.get(state, 0) for state in AGENT_STATES}),
                 # No Non-Agent API function gives waiting calls per outbound campaign;
                 # inbound queues are ``inbound_calls_waiting`` (in_group_status).
@@ -155,17 +138,7 @@ def compose_snapshot(
         )
 
     agent_views = tuple(
-        AgentView(
-            user=agent.user,
-            name=agent.full_name,
-            campaign=agent.campaign_id,
-            state=states[agent.user],
-            status=agent.status,
-            sub_status=agent.sub_status or "",
-            pause_code=agent.pause_code or "",
-            calls_today=agent.calls_today,
-            state_since=state_since.get(agent.user, now),
-        )
+        _agent_view(agent, states[agent.user], agent_states.get(agent.user), now)
         for agent in sorted(agents, key=lambda a: (a.campaign_id, a.user))
     )
     version = results.version
@@ -182,4 +155,22 @@ def compose_snapshot(
             utc_offset_hours=version.tz_now if version else None,
         ),
         leader=leader,
+        login_block=login_block,
+    )
+
+
+def _agent_view(
+    agent: LoggedInAgent, state: str, since: AgentState | None, now: datetime
+) -> AgentView:
+    return AgentView(
+        user=agent.user,
+        name=agent.full_name,
+        campaign=agent.campaign_id,
+        state=state,
+        status=agent.status,
+        sub_status=agent.sub_status or "",
+        pause_code=agent.pause_code or "",
+        calls_today=agent.calls_today,
+        state_since=since.since if since is not None else now,
+        state_since_exact=since.exact if since is not None else False,
     )

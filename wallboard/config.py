@@ -15,30 +15,41 @@ Secrets (the VICIdial ``pass``, the Slack ``token``, and the files they may come
 location and message only, never its ``input_value``. The client reads them through the
 explicit accessors :meth:`VicidialConfig.password` and :meth:`SlackConfig.token_value`.
 
-This module is the public face: the sections, :class:`Settings`, :func:`load_config` and
-:func:`load_default_config`. The value types the sections are built from (durations, ID lists,
-secret files) live in :mod:`wallboard.config_types` and the TOML/environment reading and error
-lines in :mod:`wallboard.config_loader`; the names other modules and the tests use are
-re-exported here, so ``from wallboard.config import ...`` is all a caller needs.
+Each section checks its own keys; rules between keys (``warn_at`` below ``critical_at``,
+exactly one of ``pass`` and ``pass_file``, ...) live in :mod:`wallboard.config_rules` and run on
+every load next to the field checks, so one pass reports field errors, missing keys and
+cross-field problems together.
+
+This module is the public face: the sections, :class:`Settings`, :func:`load_config`,
+:func:`load_default_config` and :func:`check_state_path`. The value types the sections are built
+from (durations, byte sizes, ID lists, secret files) live in :mod:`wallboard.config_types` and
+the TOML/environment reading and error lines in :mod:`wallboard.config_loader`; the names other
+modules and the tests use are re-exported here, so ``from wallboard.config import ...`` is all a
+caller needs.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
+from datetime import timezone as fixed_offset
+from datetime import tzinfo as TzInfo
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -47,15 +58,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from wallboard.config_loader import (
     ENV_NESTED_DELIMITER,
     ENV_PREFIX,
+    RULES_CHECKED,
     ConfigError,
-    KeyProblems,
+    KnownValues,
     deep_merge,
     raise_if_any,
     read_toml_file,
     validate_settings,
 )
+from wallboard.config_rules import config_problems
 from wallboard.config_types import (
     ALL,
+    ByteSize,
     CampaignIds,
     CampaignSelection,
     Duration,
@@ -64,6 +78,7 @@ from wallboard.config_types import (
     Ratio,
     SecretFile,
     SecretFilePath,
+    format_bytes,
     format_duration,
     http_base_url,
     split_listen,
@@ -74,6 +89,7 @@ __all__ = [
     "AlertsConfig",
     "AutoPauseConfig",
     "BoardConfig",
+    "ByteSize",
     "CacheConfig",
     "CampaignSelection",
     "ConfigError",
@@ -86,12 +102,26 @@ __all__ = [
     "StateConfig",
     "VicidialConfig",
     "WebConfig",
+    "check_state_path",
+    "format_bytes",
     "format_duration",
     "load_config",
     "load_default_config",
 ]
 
 MIN_POLL_INTERVAL = timedelta(seconds=5)
+KB = 1024
+MB = 1024 * KB
+# logged_in_agents, the largest answer, runs about 100 bytes a row: 10,000 agents are ~1 MB,
+# so 16 MB leaves a wide margin while a runaway (or endless) body is cut long before it hurts.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * MB
+MIN_MAX_RESPONSE_BYTES = 64 * KB
+MAX_MAX_RESPONSE_BYTES = 1024 * MB
+MIN_LOGIN_RETRY = timedelta(seconds=30)
+# VICIdial locks an API user for 15 minutes after 10 failed logins; probing sooner only
+# meets the lock again (and a wrong password would renew it).
+VICIDIAL_LOCK = timedelta(minutes=15)
+MIN_REQUESTS_PER_MINUTE = 5
 _DEFAULT_CONFIG_RESOURCE = "default_config.toml"
 _VICIDIAL_CREDENTIAL_RE = re.compile(r"[-_0-9A-Za-z]+", re.ASCII)
 _VICIDIAL_SOURCE_RE = re.compile(r"[0-9A-Za-z]{2,20}", re.ASCII)
@@ -119,9 +149,13 @@ class VicidialConfig(_Section):
     ingroups: IngroupIds = ()
     timeout: Duration = timedelta(seconds=10)
     verify_tls: bool = True
-    # Hours east of UTC of the dialer's clock (VICIdial's day boundary). Unset: taken from the
-    # ``version`` answer's TZNOW, which already includes daylight saving time.
+    # The dialer's clock (VICIdial's day boundary): an IANA zone name, or hours east of UTC.
+    # Neither: the ``version`` answer's TZNOW, which already includes daylight saving time.
+    timezone: str = ""
     utc_offset: float | None = Field(default=None, ge=-12, le=14)
+    max_response_bytes: ByteSize = DEFAULT_MAX_RESPONSE_BYTES
+    login_retry: Duration = timedelta(minutes=2)
+    lock_retry: Duration = VICIDIAL_LOCK
 
     @field_validator("url")
     @classmethod
@@ -167,13 +201,65 @@ class VicidialConfig(_Section):
             )
         return source
 
-    @model_validator(mode="after")
-    def _one_password(self) -> Self:
-        if self.pass_ is None and self.pass_file is None:
-            raise KeyProblems([("pass", "required (or give pass_file)")])
-        if self.pass_ is not None and self.pass_file is not None:
-            raise KeyProblems([("pass", "give either pass or pass_file, not both")])
-        return self
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, name: str) -> str:
+        name = name.strip()
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                raise ValueError(
+                    f'{name!r} is not an IANA time zone name such as "America/New_York" '
+                    "(a fixed offset goes in utc_offset; if the name is right, this system "
+                    "lacks the time zone database: install tzdata)"
+                ) from None
+        return name
+
+    @field_validator("max_response_bytes")
+    @classmethod
+    def _check_max_response_bytes(cls, size: int) -> int:
+        if size < MIN_MAX_RESPONSE_BYTES:
+            raise ValueError(
+                f"must be at least {format_bytes(MIN_MAX_RESPONSE_BYTES)}: a busy floor's "
+                "ordinary answers would be rejected"
+            )
+        if size > MAX_MAX_RESPONSE_BYTES:
+            raise ValueError(
+                f"must be at most {format_bytes(MAX_MAX_RESPONSE_BYTES)}: the cap exists to keep "
+                "a runaway answer from taking the daemon's memory"
+            )
+        return size
+
+    @field_validator("login_retry")
+    @classmethod
+    def _check_login_retry(cls, retry: timedelta) -> timedelta:
+        if retry < MIN_LOGIN_RETRY:
+            raise ValueError(
+                f"must be at least {format_duration(MIN_LOGIN_RETRY)}: each probe with a wrong "
+                "password counts towards VICIdial's lock (10 failures in 15 minutes)"
+            )
+        return retry
+
+    @field_validator("lock_retry")
+    @classmethod
+    def _check_lock_retry(cls, retry: timedelta) -> timedelta:
+        if retry < VICIDIAL_LOCK:
+            raise ValueError(
+                f"must be at least {format_duration(VICIDIAL_LOCK)}: VICIdial's lock lasts "
+                "15 minutes, so an earlier probe only meets the lock again"
+            )
+        return retry
+
+    @property
+    def tzinfo(self) -> TzInfo | None:
+        """The dialer's zone as configured (``timezone``, else ``utc_offset``); ``None`` means
+        follow the offset VICIdial's ``version`` answer reports."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        if self.utc_offset is not None:
+            return fixed_offset(timedelta(hours=self.utc_offset))
+        return None
 
     def password(self) -> str:
         """The API password in clear, for the client's request only. Never log it."""
@@ -197,6 +283,9 @@ class PollConfig(_Section):
     # Pause between two past-day call_status_stats requests when filling the 30-day window,
     # so a fresh install does not fire 29 report queries at the dialer's database at once.
     history_throttle: NonNegativeDuration = timedelta(seconds=1)
+    # Every VICIdial request of this daemon per minute, retries and backfill included; the
+    # slow sources (hoppers first) are stretched to fit, the live agents and stats never.
+    max_requests_per_minute: int = 20
 
     @field_validator(
         "agents_interval",
@@ -213,6 +302,16 @@ class PollConfig(_Section):
                 "polling faster only loads the dialer's database"
             )
         return interval
+
+    @field_validator("max_requests_per_minute")
+    @classmethod
+    def _check_budget(cls, budget: int) -> int:
+        if budget < MIN_REQUESTS_PER_MINUTE:
+            raise ValueError(
+                f"must be at least {MIN_REQUESTS_PER_MINUTE}: the agents, stats and campaigns "
+                "polls alone take 4 a minute at their default intervals"
+            )
+        return budget
 
     @property
     def intervals(self) -> dict[str, timedelta]:
@@ -234,14 +333,6 @@ class PollConfig(_Section):
     def longest_interval(self) -> tuple[str, timedelta]:
         """The least frequent poll, as (key, interval)."""
         return max(self.intervals.items(), key=lambda item: item[1])
-
-    @model_validator(mode="after")
-    def _jitter_below_intervals(self) -> Self:
-        key, shortest = self.shortest_interval
-        if self.jitter >= shortest:
-            limit = f"{key} = {format_duration(shortest)}"
-            raise KeyProblems([("jitter", f"must be shorter than the shortest interval ({limit})")])
-        return self
 
 
 class CacheConfig(_Section):
@@ -324,20 +415,6 @@ class AlertsConfig(_Section):
     stale_after: Duration = timedelta(minutes=3)
     auto_pause: AutoPauseConfig | None = None
 
-    @model_validator(mode="after")
-    def _thresholds_in_order(self) -> Self:
-        problems = []
-        if self.warn_at >= self.critical_at:
-            problems.append(("warn_at", f"must be below critical_at ({self.critical_at})"))
-        if self.critical_at > self.limit:
-            problems.append(("critical_at", f"must not be above limit ({self.limit})"))
-        if self.clear_margin >= self.warn_at:
-            problems.append(
-                ("clear_margin", f"must be below warn_at ({self.warn_at}), or alerts never clear")
-            )
-        raise_if_any(problems)
-        return self
-
 
 class SlackConfig(_Section):
     """Where alerts go; the section's absence means no Slack at all."""
@@ -361,14 +438,6 @@ class SlackConfig(_Section):
             if not text or any(character.isspace() for character in text):
                 raise ValueError("must be a Slack token (xoxb-...), not empty, without spaces")
         return secret
-
-    @model_validator(mode="after")
-    def _one_token(self) -> Self:
-        if self.token is None and self.token_file is None:
-            raise KeyProblems([("token", "required (or give token_file)")])
-        if self.token is not None and self.token_file is not None:
-            raise KeyProblems([("token", "give either token or token_file, not both")])
-        return self
 
     def token_value(self) -> str:
         """The bot token in clear, for the Slack client only. Never log it."""
@@ -409,59 +478,18 @@ class Settings(BaseSettings):
 
     @field_validator("boards")
     @classmethod
-    def _unique_boards(cls, boards: tuple[BoardConfig, ...]) -> tuple[BoardConfig, ...]:
+    def _some_board(cls, boards: tuple[BoardConfig, ...]) -> tuple[BoardConfig, ...]:
         if not boards:
             raise ValueError("needs at least one board")
-        seen: set[str] = set()
-        problems = []
-        for index, board in enumerate(boards):
-            if board.name in seen:
-                problems.append((f"{index}.name", f"board name {board.name!r} is used twice"))
-            seen.add(board.name)
-        raise_if_any(problems)
         return boards
 
     @model_validator(mode="after")
-    def _sections_agree(self) -> Self:
-        problems = []
-        key, shortest = self.poll.shortest_interval
-        if self.vicidial.timeout >= shortest:
-            problems.append(
-                (
-                    "vicidial.timeout",
-                    f"must be shorter than the shortest poll interval "
-                    f"(poll.{key} = {format_duration(shortest)})",
-                )
-            )
-        key, longest = self.poll.longest_interval
-        if self.alerts.stale_after <= longest + self.poll.jitter:
-            problems.append(
-                (
-                    "alerts.stale_after",
-                    f"must be longer than the longest poll interval plus jitter "
-                    f"(poll.{key} + poll.jitter = {format_duration(longest + self.poll.jitter)}), "
-                    "or that source always looks stale",
-                )
-            )
-        polled = self.vicidial.campaigns
-        if polled != ALL:
-            for index, board in enumerate(self.boards):
-                problems += _not_polled(f"boards.{index}.campaigns", board.campaigns, polled)
-            if self.alerts.auto_pause is not None:
-                problems += _not_polled(
-                    "alerts.auto_pause.campaigns", self.alerts.auto_pause.campaigns, polled
-                )
-        raise_if_any(problems)
+    def _rules_hold(self, info: ValidationInfo) -> Self:
+        """The cross-field rules, for settings validated without :func:`load_config` (which
+        runs them itself, next to the field errors, and says so in the context)."""
+        if not (info.context or {}).get(RULES_CHECKED):
+            raise_if_any(config_problems(KnownValues(type(self), self)))
         return self
-
-
-def _not_polled(
-    key: str, wanted: Literal["all"] | tuple[str, ...], polled: tuple[str, ...]
-) -> list[tuple[str, str]]:
-    missing = [] if wanted == ALL else [c for c in wanted if c not in polled]
-    if not missing:
-        return []
-    return [(key, f"{', '.join(missing)} not in vicidial.campaigns, so never polled")]
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -473,7 +501,8 @@ def load_config(path: Path | None, *, environ: Mapping[str, str] | None = None) 
     ``environ`` defaults to ``os.environ``. Raises :class:`ConfigError` listing every problem.
     """
     file_data: dict[str, Any] = {} if path is None else read_toml_file(path)
-    return validate_settings(Settings, file_data, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    return validate_settings(Settings, file_data, environ, config_problems)
 
 
 def load_default_config(overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -483,4 +512,58 @@ def load_default_config(overrides: Mapping[str, Any] | None = None) -> Settings:
     environment is deliberately ignored: the demo must run the same on every machine.
     """
     text = resources.files("wallboard").joinpath(_DEFAULT_CONFIG_RESOURCE).read_text("utf-8")
-    return validate_settings(Settings, deep_merge(tomllib.loads(text), overrides or {}), {})
+    data = deep_merge(tomllib.loads(text), overrides or {})
+    return validate_settings(Settings, data, {}, config_problems)
+
+
+# --- the state file -------------------------------------------------------------------------
+
+
+def check_state_path(settings: Settings) -> str | None:
+    """Why the daemon could not write ``state.path``, as one line for the operator; ``None``
+    when it can.
+
+    Called by ``wallboard check`` and before the daemon starts (exit 2): a directory that is
+    missing or read-only would otherwise surface as SQLite errors retried forever. SQLite writes
+    the database and, beside it, its journal, so both the file and its directory must be
+    writable. Nothing persistent is created: a temporary file is made and removed again.
+    """
+    where = settings.state.path.absolute()
+    try:
+        return _state_path_problem(where)
+    except OSError as error:  # e.g. a parent directory this user may not even look into
+        return _unwritable(where.parent, error)
+
+
+def _state_path_problem(where: Path) -> str | None:
+    if where.is_dir():
+        return (
+            f"state.path: {where} is a directory; give a file path inside it, "
+            f"such as {where / 'wallboard.db'}"
+        )
+    directory = where.parent
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        return f"state.path: directory {directory} {what}; create it or change state.path"
+    if where.exists() and not where.is_file():
+        return f"state.path: {where} is not a regular file; give a path for the SQLite file"
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".wallboard-check-"):
+            pass
+    except OSError as error:
+        return _unwritable(directory, error)
+    if where.exists():
+        try:
+            with where.open("r+b"):
+                pass
+        except OSError as error:
+            return _unwritable(where, error)
+    return None
+
+
+def _unwritable(target: Path, error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return (
+        f"state.path: cannot write {target} ({reason}); the daemon keeps its SQLite file and "
+        "journal there: make it writable by the daemon's user or change state.path"
+    )

@@ -8,25 +8,38 @@ pydantic's errors into one line per problem. It is separate so :mod:`wallboard.c
 the list of sections and their rules, and so the rule that keeps secrets out of error lines
 (built from pydantic's location and message, never its ``input_value``) sits in one short module
 to review. Nothing here knows a section: the settings class is a parameter.
+
+One pass, every problem: pydantic skips a model's "after" validators as soon as one of its
+fields fails, so cross-field rules written as model validators would only speak once every
+field is right (a missing ``pass`` and ``warn_at > critical_at`` turned up one fix at a time).
+So the cross-field rules are plain functions (``rules``) over :class:`KnownValues`, the input as
+far as it validated, run on every load whether or not pydantic found field errors; a rule whose
+operand is itself invalid stays silent, because that key's own line already says what is wrong.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from types import NoneType, UnionType
+from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsError
 
 __all__ = [
     "ENV_NESTED_DELIMITER",
     "ENV_PREFIX",
+    "RULES_CHECKED",
+    "UNKNOWN",
     "ConfigError",
     "KeyProblems",
+    "KnownValues",
+    "Rules",
     "deep_merge",
     "raise_if_any",
     "read_toml_file",
@@ -35,6 +48,10 @@ __all__ = [
 
 ENV_PREFIX = "WALLBOARD_"
 ENV_NESTED_DELIMITER = "__"
+
+#: Validation context key: the caller runs the cross-field rules itself (see
+#: :func:`validate_settings`), so the settings' own rule validator must not report them twice.
+RULES_CHECKED: Final = "wallboard_rules_checked"
 
 _SettingsT = TypeVar("_SettingsT", bound=BaseSettings)
 
@@ -94,25 +111,37 @@ def read_toml_file(path: Path) -> dict[str, Any]:
 
 
 def validate_settings(
-    settings_type: type[_SettingsT], file_data: dict[str, Any], environ: Mapping[str, str]
+    settings_type: type[_SettingsT],
+    file_data: dict[str, Any],
+    environ: Mapping[str, str],
+    rules: Rules | None = None,
 ) -> _SettingsT:
     """``environ`` merged over ``file_data``, validated as ``settings_type`` in one go.
 
-    Raises :class:`ConfigError` listing every problem, including ``WALLBOARD_*__*`` variables
-    naming a section ``settings_type`` does not have.
+    ``rules`` are the cross-field checks, run over :class:`KnownValues` of the merged input even
+    when pydantic found field errors, so one load reports field errors, missing keys and
+    cross-field problems together. Raises :class:`ConfigError` listing every problem, including
+    ``WALLBOARD_*__*`` variables naming a section ``settings_type`` does not have.
     """
     try:
         env_data = _EnvironmentSource(settings_type, environ)()
     except SettingsError as error:
         raise ConfigError([_describe_env_json_error(error)]) from None
     errors = _unknown_env_sections(environ, settings_type.model_fields)
+    data = deep_merge(file_data, env_data)
+    settings: _SettingsT | None = None
+    bad_locations: list[tuple[str | int, ...]] = []
     try:
-        settings = settings_type.model_validate(deep_merge(file_data, env_data))
+        settings = settings_type.model_validate(data, context={RULES_CHECKED: rules is not None})
     except ValidationError as error:
-        errors += _error_lines(error.errors(include_url=False, include_input=False), env_data)
-    else:
-        if not errors:
-            return settings
+        details = error.errors(include_url=False, include_input=False)
+        errors += _error_lines(details, env_data)
+        bad_locations = [tuple(detail["loc"]) for detail in details]
+    if rules is not None:
+        known = KnownValues(settings_type, data, bad_locations)
+        errors += [_line(tuple(_path(key)), message, env_data) for key, message in rules(known)]
+    if settings is not None and not errors:
+        return settings
     # Raised outside the except block: the ValidationError (whose text may quote a secret)
     # must not ride along as __context__ into a traceback.
     raise ConfigError(errors)
@@ -142,14 +171,18 @@ def _unknown_env_sections(environ: Mapping[str, str], sections: Collection[str])
 
 def _error_lines(errors: list[ErrorDetails], env_data: dict[str, Any]) -> list[str]:
     """One ``dotted.key: message`` line per problem; built from loc and msg, never the input."""
-    lines = []
-    for error in errors:
-        for location, message in _located_messages(error):
-            dotted = ".".join(str(part) for part in location) or "(top level)"
-            env_name = _env_name(location, env_data)
-            origin = f" (from {env_name})" if env_name else ""
-            lines.append(f"{dotted}{origin}: {message}")
-    return lines
+    return [
+        _line(location, message, env_data)
+        for error in errors
+        for location, message in _located_messages(error)
+    ]
+
+
+def _line(location: tuple[str | int, ...], message: str, env_data: dict[str, Any]) -> str:
+    dotted = ".".join(str(part) for part in location) or "(top level)"
+    env_name = _env_name(location, env_data)
+    origin = f" (from {env_name})" if env_name else ""
+    return f"{dotted}{origin}: {message}"
 
 
 def _located_messages(error: ErrorDetails) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -192,3 +225,164 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
+
+
+# --- what validated -------------------------------------------------------------------------
+
+
+class _Unknown:
+    """The type of :data:`UNKNOWN`."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+"""A key whose value failed validation, sits under a failed location, or is absent with no
+default: a cross-field rule with an unknown operand stays silent."""
+
+
+class KnownValues:
+    """The settings input as far as it validated, read by dotted key (``"poll.jitter"``).
+
+    ``data`` is the merged input (or a validated model: the settings' own rule validator passes
+    itself). A key present in the input is validated alone, as its field declares it; a key
+    absent from the input reads as its field's default. A key that pydantic reported an error
+    at, under or above (``error_locations``) is :data:`UNKNOWN`, so a rule never reasons from a
+    value already reported as wrong, and never from a field validator's rejection of it.
+    """
+
+    def __init__(
+        self,
+        settings_type: type[BaseModel],
+        data: Mapping[str, Any] | BaseModel,
+        error_locations: Iterable[tuple[str | int, ...]] = (),
+    ) -> None:
+        self._type = settings_type
+        self._data = data
+        self._bad = tuple(error_locations)
+
+    def value(self, key: str) -> Any:
+        """The validated value at ``key`` (the field's default when absent), or UNKNOWN."""
+        path = _path(key)
+        if any(_overlaps(path, bad) for bad in self._bad):
+            return UNKNOWN
+        found = self._walk(path, defaults=True)
+        if found is None:
+            return UNKNOWN
+        node, adapter = found
+        try:
+            return adapter.validate_python(node)
+        except ValidationError:
+            return UNKNOWN
+
+    def given(self, key: str) -> bool:
+        """Whether the input sets ``key`` (valid or not); defaults do not count."""
+        found = self._walk(_path(key), defaults=False)
+        return found is not None and found[0] is not None
+
+    def reported(self, key: str) -> bool:
+        """Whether pydantic reported an error at ``key`` or above it (a section of the wrong
+        type, say), so that nothing below it is worth a further word."""
+        path = tuple(_path(key))
+        return any(path[: len(bad)] == bad for bad in self._bad)
+
+    def count(self, key: str) -> int:
+        """How many items the array at ``key`` has (its default when absent; 0 if not an array)."""
+        found = self._walk(_path(key), defaults=True)
+        node = None if found is None else found[0]
+        return len(node) if isinstance(node, list | tuple) else 0
+
+    def _walk(
+        self, path: Sequence[str | int], *, defaults: bool
+    ) -> tuple[Any, TypeAdapter[Any]] | None:
+        """The raw node at ``path`` and the adapter that validates it, or None if unreachable."""
+        node: Any = self._data
+        annotation: Any = self._type
+        adapter: TypeAdapter[Any] | None = None
+        for part in path:
+            if node is None:
+                return None
+            if isinstance(part, int):
+                item_type = _item_type(annotation)
+                if item_type is None or not isinstance(node, list | tuple):
+                    return None
+                if not 0 <= part < len(node):
+                    return None
+                node, annotation, adapter = node[part], item_type, _adapter(item_type)
+                continue
+            model = _model_type(annotation)
+            name = None if model is None else _field_name(model, part)
+            if model is None or name is None:
+                return None
+            info = model.model_fields[name]
+            if isinstance(node, BaseModel):
+                node = getattr(node, name)
+            elif isinstance(node, Mapping) and part in node:
+                node = node[part]
+            elif isinstance(node, Mapping) and defaults and not info.is_required():
+                node = info.get_default(call_default_factory=True)
+            else:
+                return None
+            annotation, adapter = info.annotation, _field_adapter(model, name)
+        if adapter is None:
+            return None
+        return node, adapter
+
+
+#: A cross-field rule set: (dotted key, message) for every problem it finds.
+Rules = Callable[[KnownValues], list[tuple[str, str]]]
+
+
+def _path(key: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in key.split(".")]
+
+
+def _overlaps(path: Sequence[str | int], bad: Sequence[str | int]) -> bool:
+    """One location lies at, under or above the other."""
+    shorter = min(len(path), len(bad))
+    return tuple(path[:shorter]) == tuple(bad[:shorter])
+
+
+def _model_type(annotation: Any) -> type[BaseModel] | None:
+    """The model behind ``Model`` or ``Model | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, UnionType):
+        models = [arg for arg in get_args(annotation) if arg is not NoneType]
+        if len(models) == 1:
+            return _model_type(models[0])
+    return None
+
+
+def _item_type(annotation: Any) -> Any:
+    """``X`` of ``tuple[X, ...]`` or ``list[X]``, else None."""
+    if get_origin(annotation) in (tuple, list):
+        args = get_args(annotation)
+        if args and (len(args) == 1 or args[1:] == (Ellipsis,)):
+            return args[0]
+    return None
+
+
+def _field_name(model: type[BaseModel], key: str) -> str | None:
+    """The field a key of the input names (its alias, as in the file, or its own name)."""
+    for name, info in model.model_fields.items():
+        if key in (info.alias, name):
+            return name
+    return None
+
+
+@cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """Validates one field's value alone: its type and constraints, not its field validators
+    (their rejections reach the rules as error locations instead)."""
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)

@@ -1,12 +1,13 @@
 """The value types the settings are made of, each a small validator with operator-worded errors.
 
 Durations written as operators write them (``"30s"``, ``"1m30s"``, ``"500ms"``) and
-:func:`format_duration` to print them back, lists of campaign and in-group IDs, ``"all"``,
-secrets read from a file at load time (:class:`SecretFile`), HTTP base URLs and ``HOST:PORT``
-listen addresses. They live apart from :mod:`wallboard.config` because they are not settings:
-each is usable on its own (the tests validate :data:`Duration` through a ``TypeAdapter``), and
-inlined they would bury the sections, the part of the configuration an operator reads, under
-regular expressions. :mod:`wallboard.config` re-exports the public ones.
+:func:`format_duration` to print them back, byte sizes (``"16MB"``) and :func:`format_bytes`,
+lists of campaign and in-group IDs, ``"all"``, secrets read from a file at load time
+(:class:`SecretFile`), HTTP base URLs and ``HOST:PORT`` listen addresses. They live apart from
+:mod:`wallboard.config` because they are not settings: each is usable on its own (the tests
+validate :data:`Duration` through a ``TypeAdapter``), and inlined they would bury the sections,
+the part of the configuration an operator reads, under regular expressions.
+:mod:`wallboard.config` re-exports the public ones.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pydantic import (
 
 __all__ = [
     "ALL",
+    "ByteSize",
     "CampaignIds",
     "CampaignSelection",
     "Duration",
@@ -39,6 +41,7 @@ __all__ = [
     "Ratio",
     "SecretFile",
     "SecretFilePath",
+    "format_bytes",
     "format_duration",
     "http_base_url",
     "split_listen",
@@ -119,6 +122,44 @@ def format_duration(duration: timedelta) -> str:
         if amount:
             parts.append(f"{amount}{unit}")
     return "".join(parts)
+
+
+# --- byte sizes -----------------------------------------------------------------------------
+
+# Binary multiples, as memory limits are usually meant (nginx, Redis): "16MB" is 16 MiB.
+_BYTE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_BYTE_SIZE_RE = re.compile(
+    r"(?P<amount>\d+(?:\.\d+)?)\s*(?:(?P<unit>[kmg])(?:i?b)?|(?P<b>b))?", re.I
+)
+_BYTE_SIZE_HINT = 'a size such as "16MB", "512KB", "1GB" or a whole number of bytes'
+
+
+def _byte_size(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be {_BYTE_SIZE_HINT}")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (match := _BYTE_SIZE_RE.fullmatch(value.strip())):
+        unit = (match["unit"] or "").lower()
+        size = math.floor(float(match["amount"]) * _BYTE_UNITS[unit])
+    else:
+        raise ValueError(f"must be {_BYTE_SIZE_HINT}")
+    if size <= 0:
+        raise ValueError("must be more than zero bytes")
+    return size
+
+
+ByteSize = Annotated[int, BeforeValidator(_byte_size)]
+"""A size in bytes: an integer, or ``"512KB"``, ``"16MB"``, ``"1GB"`` (binary: 1KB = 1024 bytes,
+``KiB``/``MiB``/``GiB`` and the bare ``K``/``M``/``G`` mean the same)."""
+
+
+def format_bytes(size: int) -> str:
+    """The short form operators write (``"16MB"``, ``"64KB"``, ``"1000 bytes"``), for messages."""
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size} bytes"
 
 
 # --- small value types ----------------------------------------------------------------------

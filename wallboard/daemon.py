@@ -1,9 +1,11 @@
 """Assemble the daemon: one aiohttp app whose ``cleanup_ctx`` owns every resource.
 
 Order matters and is reversed on shutdown: the HTTP session to VICIdial, the durable history
-store, the snapshot store (with leader election on Redis), then the poller, which runs only
-while this instance is the leader. SIGTERM/SIGINT stop the site, close the SSE streams, let an
-in-flight poll finish (or cancel it after a short grace), close everything and exit 0.
+store, the snapshot store (with leader election on Redis), the freshness watch (every
+instance: it turns TVs stale even when the leader is dead), then the poller, which runs only
+while this instance is the leader (it follows the store's leadership). SIGTERM/SIGINT stop
+the site, close the SSE streams, let an in-flight poll finish (or cancel it after a short
+grace), close everything and exit 0.
 """
 
 from __future__ import annotations
@@ -12,24 +14,31 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import aiohttp
 from aiohttp import web
 
-from wallboard.cache import create_history_store, create_snapshot_store
+from wallboard.cache import create_history_store, create_snapshot_store, instance_name
 from wallboard.config import Settings
+from wallboard.freshness import FreshnessWatch
 from wallboard.metrics import DaemonMetrics
 from wallboard.poller import Poller, plan_from_config
+from wallboard.poller.budget import RequestBudget
 from wallboard.snapshot import utcnow
 from wallboard.snapshot_json import SnapshotJsonCodec
 from wallboard.vicidial.client import VicidialClient
 from wallboard.web.app import build_web_app
 from wallboard.web.keys import HUB, WebContext
+from wallboard.windows import Thresholds
 
 log = logging.getLogger(__name__)
+
+# APScheduler warns on every tick it skips because the previous run of that job is still going
+# (a slow dialer): with ``max_instances=1`` and ``coalesce`` that is the intended behaviour,
+# and a warning per tick would drown the one line per transition the poller logs itself.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 POLLER = web.AppKey("poller", Poller)
 
@@ -44,13 +53,12 @@ def build_daemon_app(
     instance: str | None = None,
 ) -> web.Application:
     """The daemon's web app with every resource tied to its lifetime."""
-    name = instance or socket.gethostname()
+    name = instance or instance_name()
     # Building the store does no I/O (Redis connects lazily); starting it is the
     # cleanup_ctx's job. Leadership changes reach the poller through this queue.
     leadership: asyncio.Queue[bool] = asyncio.Queue()
-    store = create_snapshot_store(
-        settings.cache, SnapshotJsonCodec(), on_leadership_change=leadership.put_nowait
-    )
+    store = create_snapshot_store(settings.cache, SnapshotJsonCodec())
+    store.leadership.subscribe(leadership.put_nowait)
     metrics = DaemonMetrics(latest=store.latest, clock=clock, settings=settings)
     context = WebContext(
         store=store,
@@ -60,6 +68,7 @@ def build_daemon_app(
         boards=tuple(settings.boards),
         clock=clock,
         metrics=metrics.render,
+        thresholds=thresholds_from_config(settings),
     )
     app = build_web_app(context)
     metrics.stream_clients = lambda: len(app[HUB])
@@ -71,6 +80,13 @@ def build_daemon_app(
             connector=aiohttp.TCPConnector(limit=4),
         )
         history = create_history_store(settings.cache, settings.state.path)
+        plan = plan_from_config(settings)
+        budget = RequestBudget(1.0)  # the poller sets its share from the plan
+
+        def observe_request(function: str, outcome: str, seconds: float) -> None:
+            budget.record()
+            metrics.observe_request(function, outcome, seconds)
+
         client = VicidialClient(
             session,
             url=str(vicidial.url),
@@ -83,22 +99,27 @@ def build_daemon_app(
                 settings.poll.shortest_interval[1].total_seconds(),
             ),
             verify_tls=vicidial.verify_tls,
-            observer=metrics.observe_request,
+            max_response_bytes=vicidial.max_response_bytes,
+            observer=observe_request,
         )
         poller = Poller(
             client,
             store,
             history,
-            plan_from_config(settings),
+            plan,
             clock=clock,
             instance=name,
             on_poll=metrics.observe_poll,
+            budget=budget,
         )
         app[POLLER] = poller
         hub = app[HUB]
         unsubscribe = store.subscribe(lambda _snapshot: hub.notify())
+        freshness = FreshnessWatch(store.latest, clock)
+        unsubscribe_freshness = freshness.subscribe(lambda _stale: hub.notify_freshness())
         follower = asyncio.create_task(_follow_leadership(leadership, poller))
         await store.start()  # leadership (memory: at once) reaches the poller via the queue
+        await freshness.start()
         log.info("daemon started (instance %s, cache %s)", name, settings.cache.backend)
         try:
             yield
@@ -107,6 +128,8 @@ def build_daemon_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
             await poller.stop()
+            await freshness.close()
+            unsubscribe_freshness()
             unsubscribe()
             await store.close()
             await history.close()
@@ -115,6 +138,17 @@ def build_daemon_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+def thresholds_from_config(settings: Settings) -> Thresholds:
+    """The ``[alerts]`` ratios as the windows module grades them (plain values for readers)."""
+    alerts = settings.alerts
+    return Thresholds(
+        limit=alerts.limit,
+        warn_at=alerts.warn_at,
+        critical_at=alerts.critical_at,
+        min_answered=alerts.min_answered,
+    )
 
 
 def retry_budget(timeout: float, shortest_interval: float, *, most: int = 2) -> int:

@@ -11,13 +11,42 @@ so a TV keeps counting the age up honestly even when no new snapshot arrives.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+
+from wallboard.windows import DropWindow
+
+__all__ = [
+    "AGENT_STATES",
+    "FLOOR_SOURCES",
+    "LIVE_SOURCES",
+    "STALE_AFTER_INTERVALS",
+    "AgentCounts",
+    "AgentView",
+    "CampaignView",
+    "DialerInfo",
+    "DropWindow",
+    "LoginBlock",
+    "Snapshot",
+    "SourceStatus",
+    "utcnow",
+]
 
 AGENT_STATES = ("waiting", "incall", "paused", "dispo", "dead", "dial")
 
-#: A source is stale after this many missed poll intervals (CONTRACT §4 / issue 5).
+#: A source is stale when it has had no good answer for this many effective intervals. One
+#: rule for every reader: the TV, ``stale``, ``/readyz``, the metrics and the alert engine.
 STALE_AFTER_INTERVALS = 3
+
+#: The sources whose figures are on the floor's screens; ``version`` (the dialer's build and
+#: clock, polled every 10 minutes) is not one of them, so it neither ages nor stales the board.
+FLOOR_SOURCES = frozenset(
+    {"logged_in_agents", "call_status_stats", "campaigns_list", "hopper_list", "in_group_status"}
+)
+
+#: The live figures: agents and call counts. Top-level ``age_seconds`` is the older of these.
+LIVE_SOURCES = ("logged_in_agents", "call_status_stats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +69,6 @@ class AgentCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class DropWindow:
-    """Calls, human answers and drops over one compliance window (today or 30 days)."""
-
-    calls: int = 0
-    answered: int = 0
-    dropped: int = 0
-    days: int = 1
-
-    @property
-    def drop_ratio(self) -> float:
-        """VICIdial's ``drops_answers_today_pct`` as a ratio: drops / human-answered."""
-        return self.dropped / self.answered if self.answered else 0.0
-
-    def drops_remaining(self, limit: float) -> int:
-        """Drops this window can still take before reaching ``limit`` (never below 0)."""
-        # The tiny epsilon keeps 0.03 * 100 (= 3.0000000000000004) from becoming 3 by luck
-        # and 0.07 * 100 (= 7.000000000000001) from flooring wrong the other way.
-        allowed = int(limit * self.answered + 1e-9)
-        return max(0, allowed - self.dropped)
-
-
-@dataclass(frozen=True, slots=True)
 class CampaignView:
     """One campaign as the board, metrics and alerts see it."""
 
@@ -75,6 +82,11 @@ class CampaignView:
     last_30d: DropWindow = field(default_factory=lambda: DropWindow(days=0))
     agents: AgentCounts = field(default_factory=AgentCounts)
     calls_waiting: int | None = None  # None: VICIdial does not tell us
+
+    @property
+    def windows(self) -> Mapping[str, DropWindow]:
+        """The drop windows by their public name (``/api/snapshot``, ``/metrics``, alerts)."""
+        return {"today": self.today, "30d": self.last_30d}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +102,18 @@ class AgentView:
     pause_code: str
     calls_today: int
     state_since: datetime
+    #: False when the daemon first saw the agent already in this state (at start-up, or
+    #: after the agent's record was lost): ``state_since`` is then a lower bound, not a fact.
+    state_since_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
-    """Health of one polled VICIdial function."""
+    """Health of one polled VICIdial function.
+
+    ``interval`` is the *effective* interval: the configured one, or longer when the request
+    budget stretches a slow source (hoppers on a large floor). Staleness follows it.
+    """
 
     function: str
     interval: float
@@ -111,9 +130,31 @@ class SourceStatus:
         return max(0.0, (now - self.last_success).total_seconds())
 
     def stale(self, now: datetime) -> bool:
-        """No good answer within ``STALE_AFTER_INTERVALS`` intervals (or never)."""
+        """No good answer within ``STALE_AFTER_INTERVALS`` effective intervals (or never)."""
         age = self.age(now)
         return age is None or age > STALE_AFTER_INTERVALS * self.interval
+
+    def stale_at(self) -> datetime | None:
+        """The first moment this source is stale unless it answers again (None: never
+        answered). :meth:`stale` is strict, so this is a microsecond past the threshold."""
+        if self.last_success is None:
+            return None
+        threshold = timedelta(seconds=STALE_AFTER_INTERVALS * self.interval)
+        return self.last_success + threshold + timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginBlock:
+    """The login circuit breaker is open: no source that needs a login is polled.
+
+    ``cause`` is the :class:`~wallboard.vicidial.errors.LoginError` cause, ``fix`` one
+    sentence for the operator, ``next_probe`` when one authenticated request will try again.
+    """
+
+    cause: str
+    fix: str
+    since: datetime
+    next_probe: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,16 +168,23 @@ class DialerInfo:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything readers need, composed from the latest result of each source."""
+    """Everything readers need, composed from the latest result of each source.
 
-    taken_at: datetime
+    ``==`` compares content only (what a reader could show or act on): ``taken_at`` and the
+    per-source health (``sources``) are excluded, so a poll that brings the same figures is
+    not a change and wakes no TV, while the store still keeps the newer health so ages and
+    staleness stay true.
+    """
+
+    taken_at: datetime = field(compare=False)
     local_date: date
     campaigns: tuple[CampaignView, ...] = ()
     agents: tuple[AgentView, ...] = ()
-    sources: tuple[SourceStatus, ...] = ()
+    sources: tuple[SourceStatus, ...] = field(default=(), compare=False)
     inbound_calls_waiting: int = 0
     dialer: DialerInfo = field(default_factory=DialerInfo)
     leader: str = ""
+    login_block: LoginBlock | None = None
 
     def source(self, function: str) -> SourceStatus | None:
         for status in self.sources:
@@ -158,18 +206,33 @@ class Snapshot:
         return stats is not None and stats.last_success is not None
 
     def age_seconds(self, now: datetime) -> float | None:
-        """Age of the oldest data on show: the least recently refreshed source."""
-        ages = [status.age(now) for status in self.sources]
+        """Age of the live figures: the older of ``logged_in_agents`` and ``call_status_stats``
+        (``None`` until both have answered once). Slow sources have their own ages."""
+        ages = [status.age(now) for status in self.sources if status.function in LIVE_SOURCES]
         if not ages or any(age is None for age in ages):
             return None
         return max(age for age in ages if age is not None)
 
+    def floor_sources(self) -> tuple[SourceStatus, ...]:
+        return tuple(status for status in self.sources if status.function in FLOOR_SOURCES)
+
     def stale(self, now: datetime) -> bool:
-        """True when any source has missed ``STALE_AFTER_INTERVALS`` polls."""
-        return not self.sources or any(status.stale(now) for status in self.sources)
+        """True when any floor source is past its own stale threshold (or none is known)."""
+        floor = self.floor_sources()
+        return not floor or any(status.stale(now) for status in floor)
 
     def stale_sources(self, now: datetime) -> list[str]:
-        return [status.function for status in self.sources if status.stale(now)]
+        """The floor sources past their stale threshold, in poll order."""
+        return [status.function for status in self.floor_sources() if status.stale(now)]
+
+    def next_stale_change(self, now: datetime) -> datetime | None:
+        """When the next fresh floor source turns stale if nothing is polled (None: never)."""
+        deadlines = [
+            status.stale_at()
+            for status in self.floor_sources()
+            if status.last_success is not None and not status.stale(now)
+        ]
+        return min((d for d in deadlines if d is not None), default=None)
 
 
 def utcnow() -> datetime:

@@ -21,9 +21,11 @@ from wallboard.snapshot import (
     CampaignView,
     DialerInfo,
     DropWindow,
+    LoginBlock,
     Snapshot,
     SourceStatus,
 )
+from wallboard.windows import Thresholds, WindowFigures, figures
 
 JsonDict = dict[str, Any]
 
@@ -50,13 +52,23 @@ def api_document(
     campaigns: Sequence[str] | None = None,
     warn_at: float | None = None,
     critical_at: float | None = None,
+    thresholds: Thresholds | None = None,
 ) -> JsonDict:
     """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
 
     ``campaigns`` narrows the document to one board's campaigns (agents included).
+    ``thresholds`` grade each window (the windows module decides severity, never the page);
+    without it they are built from ``limit``/``warn_at``/``critical_at``.
     """
     wanted = set(campaigns) if campaigns is not None else None
     age = snapshot.age_seconds(now)
+    if thresholds is None:
+        defaults = Thresholds()
+        thresholds = Thresholds(
+            limit=limit,
+            warn_at=defaults.warn_at if warn_at is None else warn_at,
+            critical_at=defaults.critical_at if critical_at is None else critical_at,
+        )
     return {
         "taken_at": iso(snapshot.taken_at),
         "generated_at": iso(now),
@@ -71,9 +83,15 @@ def api_document(
             "utc_offset_hours": snapshot.dialer.utc_offset_hours,
         },
         "inbound_calls_waiting": snapshot.inbound_calls_waiting,
-        "thresholds": {"limit": limit, "warn_at": warn_at, "critical_at": critical_at},
+        "thresholds": {
+            "limit": thresholds.limit,
+            "warn_at": thresholds.warn_at,
+            "critical_at": thresholds.critical_at,
+            "min_answered": thresholds.min_answered,
+        },
+        "login": _login_document(snapshot.login_block),
         "campaigns": [
-            _campaign_document(campaign, limit, counts_known=snapshot.counts_known)
+            _campaign_document(campaign, thresholds, counts_known=snapshot.counts_known)
             for campaign in snapshot.campaigns
             if wanted is None or campaign.id in wanted
         ],
@@ -87,10 +105,38 @@ def api_document(
     }
 
 
-def _campaign_document(campaign: CampaignView, limit: float, *, counts_known: bool) -> JsonDict:
+def _login_document(block: LoginBlock | None) -> JsonDict | None:
+    """The login breaker, when open: why, the fix, and when it probes next."""
+    if block is None:
+        return None
+    return {
+        "cause": block.cause,
+        "fix": block.fix,
+        "since": iso(block.since),
+        "next_probe": iso(block.next_probe),
+    }
+
+
+def _window_document(window: WindowFigures) -> JsonDict:
+    return {
+        "calls": window.calls,
+        "answered": window.answered,
+        "dropped": window.dropped,
+        "ratio": round(window.ratio, 6),
+        "drops_remaining": window.drops_remaining,
+        "severity": window.severity.value,
+        "days": window.days,
+    }
+
+
+def _campaign_document(
+    campaign: CampaignView, thresholds: Thresholds, *, counts_known: bool
+) -> JsonDict:
     """One campaign; call counts are ``null`` until ``call_status_stats`` first answers,
     because a 0 % drop ratio must only ever mean "no drops"."""
-    document = {
+    limit = thresholds.limit
+    graded = {name: figures(window, thresholds) for name, window in campaign.windows.items()}
+    document: JsonDict = {
         "id": campaign.id,
         "name": campaign.name,
         "active": campaign.active,
@@ -110,6 +156,9 @@ def _campaign_document(campaign: CampaignView, limit: float, *, counts_known: bo
         "drops_remaining_30d": campaign.last_30d.drops_remaining(limit),
         "agents": campaign.agents.as_dict(),
         "calls_waiting": campaign.calls_waiting,
+        "windows": {name: _window_document(window) for name, window in graded.items()}
+        if counts_known
+        else None,
     }
     if not counts_known:
         for key in _COUNT_KEYS:
@@ -142,6 +191,7 @@ def _agent_document(agent: AgentView) -> JsonDict:
         "pause_code": agent.pause_code,
         "calls_today": agent.calls_today,
         "state_since": iso(agent.state_since),
+        "state_since_exact": agent.state_since_exact,
     }
 
 
@@ -168,6 +218,7 @@ class SnapshotJsonCodec:
             "local_date": snapshot.local_date.isoformat(),
             "inbound_calls_waiting": snapshot.inbound_calls_waiting,
             "leader": snapshot.leader,
+            "login_block": _login_document(snapshot.login_block),
             "dialer": [
                 snapshot.dialer.version,
                 snapshot.dialer.build,
@@ -204,6 +255,7 @@ class SnapshotJsonCodec:
                     a.pause_code,
                     a.calls_today,
                     iso(a.state_since),
+                    a.state_since_exact,
                 ]
                 for a in snapshot.agents
             ],
@@ -230,6 +282,7 @@ class SnapshotJsonCodec:
             local_date=date.fromisoformat(document["local_date"]),
             inbound_calls_waiting=document["inbound_calls_waiting"],
             leader=document.get("leader", ""),
+            login_block=_decode_login(document.get("login_block")),
             dialer=DialerInfo(version=version, build=build, utc_offset_hours=offset),
             campaigns=tuple(
                 CampaignView(
@@ -257,6 +310,7 @@ class SnapshotJsonCodec:
                     pause_code=a[6],
                     calls_today=a[7],
                     state_since=_required_time(a[8]),
+                    state_since_exact=bool(a[9]) if len(a) > 9 else True,
                 )
                 for a in document["agents"]
             ),
@@ -273,6 +327,17 @@ class SnapshotJsonCodec:
                 for s in document["sources"]
             ),
         )
+
+
+def _decode_login(document: Any) -> LoginBlock | None:
+    if not document:
+        return None
+    return LoginBlock(
+        cause=document["cause"],
+        fix=document["fix"],
+        since=_required_time(document["since"]),
+        next_probe=_required_time(document["next_probe"]),
+    )
 
 
 def _required_time(text: str) -> datetime:

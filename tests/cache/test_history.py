@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -131,6 +132,43 @@ async def test_values_are_set_replaced_and_absent_as_none(open_store: Opener) ->
     assert await store.get_value("state") == b"two"
 
 
+async def test_values_are_deleted_and_deleting_an_absent_one_is_harmless(
+    open_store: Opener,
+) -> None:
+    store = await open_store()
+    await store.set_value("agents/state_since", b"{}")
+    await store.set_value("vicidial/login_breaker", b'{"cause": "locked"}')
+
+    await store.delete_value("vicidial/login_breaker")
+    await store.delete_value("vicidial/login_breaker")
+    await store.delete_value("never-set")
+
+    assert await store.get_value("vicidial/login_breaker") is None
+    assert await store.get_value("agents/state_since") == b"{}"
+    reopened = await open_store()  # the delete is durable too
+    assert await reopened.get_value("vicidial/login_breaker") is None
+
+
+async def test_a_few_hundred_kilobytes_of_json_round_trip_and_are_replaced_whole(
+    open_store: Opener,
+) -> None:
+    # The time-in-state map of a large floor: ~10,000 agents, a few hundred KB of JSON.
+    states = {
+        f"agent{n:05d}": ["incall", f"2026-11-04T10:{n % 60:02d}:00+00:00"] for n in range(10_000)
+    }
+    big = json.dumps(states).encode()
+    assert len(big) > 300_000
+    store = await open_store()
+
+    await store.set_value("agents/state_since", big)
+    await store.set_value("agents/state_since", big[:-1] + b" }")  # replaced, not appended
+    await store.set_value("agents/state_since", big)
+    reopened = await open_store()
+
+    assert await reopened.get_value("agents/state_since") == big
+    assert json.loads(await reopened.get_value("agents/state_since") or b"") == states
+
+
 def test_day_totals_reject_negative_counts_and_empty_ids() -> None:
     with pytest.raises(ValueError, match="dropped"):
         DayTotals("SALES1", D1, 10, 5, -1)
@@ -223,5 +261,9 @@ async def test_redis_down_surfaces_as_history_store_error(redis_server: RedisSer
             await store.put([DayTotals("SALES1", D1, 1, 1, 0)])
         with pytest.raises(HistoryStoreError):
             await store.get_value("state")
+        with pytest.raises(HistoryStoreError):
+            await store.set_value("state", b"{}")
+        with pytest.raises(HistoryStoreError):
+            await store.delete_value("state")
     finally:
         await store.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -17,6 +20,15 @@ from wallboard.cache import LeaderElection, SoloLeadership, connect_redis
 
 LOCK = "wb-test:leader"
 TTL = 1.0
+
+#: The handover tests' TTL: long enough that its ttl/3 rhythm dwarfs scheduling noise.
+HANDOVER_TTL = 1.5
+#: How late after the dead leader's lock expired a follower may still be taking over: its retry
+#: margin plus round trips and scheduling on a loaded 2-core box. The old "try every ttl/3"
+#: follower was up to ttl/3 (here 0.5 s) late, and 0.25 s or more in both set-ups below.
+HANDOVER_SLACK = 0.15
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -167,7 +179,7 @@ async def test_a_failing_on_change_callback_is_logged_and_leadership_still_works
         with caplog.at_level(logging.ERROR):
             await election.start()
         assert election.is_leader
-        assert any("leadership callback" in r.getMessage() for r in caplog.records)
+        assert any("leadership subscriber" in r.getMessage() for r in caplog.records)
     finally:
         await election.close()
         await client.aclose()
@@ -191,3 +203,110 @@ async def test_solo_leadership_leads_from_start_to_close() -> None:
 
     assert not solo.is_leader
     assert changes == [True, False]
+
+
+async def test_a_dead_holders_lock_is_taken_just_after_it_expires(
+    candidate: CandidateFactory, redis: Redis
+) -> None:
+    # A holder that renewed 0.25 s ago and then died: its lock has 1.25 s left. A follower
+    # trying every ttl/3 from now would test at +1.0 s (too early) and +1.5 s (0.25 s late).
+    left = HANDOVER_TTL - 0.25
+    before = time.monotonic()
+    await redis.set(LOCK, b"dead-leader", px=int(left * 1000))
+    follower = await candidate(ttl=HANDOVER_TTL)
+    assert not follower.election.is_leader
+
+    await eventually(lambda: follower.election.is_leader, within=2 * HANDOVER_TTL)
+
+    assert follower.when(True) >= before + left  # never before the lock expired...
+    assert follower.when(True) - (before + left) < HANDOVER_SLACK  # ...and just after it
+
+
+async def test_a_killed_leader_is_replaced_within_one_ttl_of_its_last_renewal(
+    candidate: CandidateFactory, redis_server: RedisServer, redis: Redis
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.cache.leader_process",
+        redis_server.url,
+        LOCK,
+        str(HANDOVER_TTL),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(20):
+            assert await process.stdout.readline() == b"leading\n"
+
+        # Start the follower out of step with the leader's renewals (a quarter of the lock's
+        # life gone), where trying every ttl/3 would be the furthest behind the expiry.
+        async def quarter_gone() -> bool:
+            return int(await redis.pttl(LOCK)) < HANDOVER_TTL * 1000 * 5 / 6
+
+        await eventually(quarter_gone, within=HANDOVER_TTL, what="the lock ages")
+        follower = await candidate(ttl=HANDOVER_TTL)
+        assert not follower.election.is_leader
+    finally:
+        if process.returncode is None:
+            process.kill()  # SIGKILL: nothing is released, the lock must expire
+        await process.wait()
+
+    remaining = int(await redis.pttl(LOCK))
+    expired_by = time.monotonic() + remaining / 1000 + 0.001  # PTTL has ms resolution
+    assert remaining > 0  # the dead leader's lock outlives it
+    last_renewal = expired_by - HANDOVER_TTL
+
+    await eventually(lambda: follower.election.is_leader, within=2 * HANDOVER_TTL)
+
+    assert follower.when(True) - last_renewal < HANDOVER_TTL + HANDOVER_SLACK
+    assert await redis.get(LOCK) == follower.election.fencing_token
+
+
+async def test_leadership_is_followable_by_several_components(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = connect_redis(redis_server.url)
+    election = LeaderElection(client, LOCK, TTL)
+    poller: list[bool] = []
+    alerts: list[bool] = []
+    dropped: list[bool] = []
+
+    def broken(is_leader: bool) -> None:
+        raise RuntimeError("subscriber bug")
+
+    election.subscribe(poller.append)
+    election.subscribe(broken)
+    unsubscribe = election.subscribe(dropped.append)
+    election.subscribe(alerts.append)
+    try:
+        with caplog.at_level(logging.ERROR):
+            await election.start()
+            assert election.is_leader
+            unsubscribe()
+            unsubscribe()
+            late: list[bool] = []
+            election.subscribe(late.append)
+            assert late == []  # no replay: a late subscriber reads is_leader
+            await election.close()
+    finally:
+        await election.close()
+        await client.aclose()
+
+    assert poller == alerts == [True, False]
+    assert dropped == [True]
+    assert late == [False]
+    assert sum("leadership subscriber" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_solo_leadership_is_followable_without_replay() -> None:
+    solo = SoloLeadership()
+    await solo.start()
+    seen: list[bool] = []
+
+    solo.subscribe(seen.append)
+    assert seen == []
+    await solo.close()
+
+    assert seen == [False]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from tests.cache.helpers import Board, BoardCodec
+from tests.cache.helpers import Board, BoardCodec, contents
 from tests.support.redis_server import RedisServer
 from tests.support.waiting import eventually
 from wallboard.cache import RedisSnapshotStore, connect_redis
@@ -78,6 +78,59 @@ async def test_followers_are_notified_only_on_change(make_store: StoreFactory) -
     # Messages arrive in order, so the equal publish in between would have shown up here.
     assert follower_seen == [Board("floor", 1), Board("floor", 2)]
     assert leader_seen == [Board("floor", 1), Board("floor", 2)]
+
+
+async def test_health_only_updates_reach_every_latest_but_notify_once_per_change(
+    make_store: StoreFactory,
+) -> None:
+    leader = await make_store()
+    follower = await make_store()
+    leader_seen: list[Board] = []
+    follower_seen: list[Board] = []
+    leader.subscribe(leader_seen.append)
+    follower.subscribe(follower_seen.append)
+
+    for polled, calls in enumerate([1, 1, 1, 2, 2], start=1):
+        changed = await leader.publish(Board("floor", calls, polled=polled))
+        assert changed is (polled in (1, 4))
+        assert _polled(leader) == polled
+        # resync_interval is 30 s: the doorbell rang for a health-only update too.
+        await _wait_for_polled(follower, polled)
+
+    assert contents(leader_seen) == [("floor", 1, 1), ("floor", 2, 4)]
+    assert contents(follower_seen) == [("floor", 1, 1), ("floor", 2, 4)]
+    late = await make_store()  # Redis holds the newest health, not the last content change
+    assert _polled(late) == 5
+
+
+async def test_the_bell_rings_only_when_the_bytes_change(
+    make_store: StoreFactory, redis_server: RedisServer
+) -> None:
+    leader = await make_store()
+    observer = connect_redis(redis_server.url)
+    pubsub = observer.pubsub()
+    rings: list[bytes] = []
+    try:
+        await pubsub.subscribe(f"{PREFIX}:changed")
+
+        async def heard_two() -> bool:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.01)
+            if message is not None:
+                rings.append(message["data"])
+            return len(rings) >= 2
+
+        await leader.publish(Board("floor", 1, polled=1))
+        await leader.publish(Board("floor", 1, polled=1))  # the very same bytes: no write
+        await leader.publish(Board("floor", 1, polled=2))  # health moved: written, bell rung
+        await eventually(heard_two, within=2)
+        # Messages arrive in order, so a ring for the repeat would have come before the 2nd.
+        assert len(rings) == 2
+        assert await observer.get(f"{PREFIX}:snapshot") == BoardCodec().encode(
+            Board("floor", 1, polled=2)
+        )
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await observer.aclose()
 
 
 async def test_a_follower_cannot_publish(make_store: StoreFactory) -> None:
@@ -194,6 +247,36 @@ async def test_a_leader_rewrites_its_snapshot_when_redis_lost_it(
     assert late.latest() == Board("floor", 1)
 
 
+async def test_redis_leadership_is_followable_and_the_constructor_callback_still_works(
+    make_store: StoreFactory, redis_server: RedisServer
+) -> None:
+    leader = await make_store()
+    legacy: list[bool] = []
+    follower = RedisSnapshotStore(
+        connect_redis(redis_server.url, timeout=0.3),
+        BoardCodec(),
+        prefix=PREFIX,
+        lock_ttl=1.0,
+        on_leadership_change=legacy.append,
+    )
+    poller: list[bool] = []
+    alerts: list[bool] = []
+    follower.leadership.subscribe(poller.append)
+    follower.leadership.subscribe(alerts.append)
+    try:
+        await follower.start()
+        assert not follower.leadership.is_leader
+        assert leader.leadership.is_leader
+
+        await leader.close()
+        await eventually(lambda: follower.leadership.is_leader, within=1.0)
+        assert follower.is_writer
+    finally:
+        await follower.close()
+
+    assert legacy == poller == alerts == [True, False]
+
+
 async def _wait_for_real_leader(
     redis_server: RedisServer, *stores: RedisSnapshotStore[Board], within: float = 3.0
 ) -> RedisSnapshotStore[Board]:
@@ -211,6 +294,15 @@ async def _wait_for_real_leader(
     finally:
         await observer.aclose()
     return found[0]
+
+
+async def _wait_for_polled(store: RedisSnapshotStore[Board], polled: int) -> None:
+    await eventually(lambda: _polled(store) == polled, within=2, what=f"polled == {polled}")
+
+
+def _polled(store: RedisSnapshotStore[Board]) -> int | None:
+    latest = store.latest()
+    return None if latest is None else latest.polled
 
 
 def _count(caplog: pytest.LogCaptureFixture, level: int) -> int:

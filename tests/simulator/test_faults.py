@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+import tracemalloc
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,13 +14,17 @@ import pytest
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
 from tests.support.waiting import eventually
 from wallboard.simulator.faults import (
+    ENDLESS_CHUNK_BYTES,
     FaultKind,
     FaultQueue,
     FaultRequestError,
     FaultSpec,
+    endless_chunks,
     garbage_body,
     parse_fault,
     truncate,
+    truncate_rows,
+    without_final_newline,
 )
 from wallboard.simulator.server import SimulatorOptions, start_simulator
 
@@ -79,6 +85,39 @@ def test_truncate_cuts_mid_line_and_garbage_is_seeded() -> None:
     assert garbage_body(1, 1) == garbage_body(1, 1)
     assert garbage_body(1, 1) != garbage_body(1, 2)
     assert garbage_body(1, 1) != garbage_body(2, 1)
+
+
+def test_truncate_rows_keeps_whole_lines_and_the_final_newline() -> None:
+    header, one, two, three = b"h|x\n", b"A|1\n", b"B|2\n", b"C|3\n"
+    assert truncate_rows(header + one) == header  # a one-row answer: the header alone
+    assert truncate_rows(header + one + two) == header + one
+    assert truncate_rows(header + one + two + three) == header + one
+    assert truncate_rows(one + two + three + header) == one + two
+    assert truncate_rows(b"ERROR: x\n") == b""  # one line: nothing left
+    for full in (header + one, header + one + two + three, b"a\r\nb\r\nc\r\n"):
+        cut = truncate_rows(full)
+        assert full.startswith(cut)
+        assert len(cut) < len(full)
+        assert cut.endswith(b"\n")
+
+
+def test_without_final_newline() -> None:
+    assert without_final_newline(b"a|1\nb|2\n") == b"a|1\nb|2"
+    assert without_final_newline(b"a|1\r\n") == b"a|1"
+    assert without_final_newline(b"a|1") == b"a|1"
+
+
+def test_endless_chunks_repeat_the_rows_after_the_whole_body() -> None:
+    full = b"h|x\nA|1\nB|2\n"
+    chunks = endless_chunks(full)
+    assert next(chunks) == full
+    again = next(chunks)
+    assert again == b"A|1\nB|2\n" * (ENDLESS_CHUNK_BYTES // 8)
+    assert next(chunks) == again
+    single = endless_chunks(b"ERROR: x\n")
+    assert next(single) == b"ERROR: x\n"
+    assert next(single).startswith(b"ERROR: x\nERROR: x\n")
+    assert list(itertools.islice(endless_chunks(b""), 2)) == [b"", b"\n" * ENDLESS_CHUNK_BYTES]
 
 
 # ------------------------------------------------------------------ over HTTP
@@ -188,6 +227,104 @@ async def test_truncated_is_a_cut_prefix_of_the_real_body(sim: SimHandle) -> Non
     assert len(cut.body) < len(real.body)
     assert real.body.startswith(cut.body)
     assert not cut.body.endswith(b"\n")
+
+
+async def test_truncated_row_is_the_real_body_cut_after_a_whole_line(sim: SimHandle) -> None:
+    real = await sim.raw("campaigns_list", stage="csv", header="YES")
+    await sim.add_fault("campaigns_list", "truncated_row")
+    cut = await sim.raw("campaigns_list", stage="csv", header="YES")
+    assert cut.status == 200
+    assert real.body.startswith(cut.body)
+    assert cut.body.endswith(b"\n")
+    real_lines = real.body.splitlines()
+    assert cut.body.splitlines() == real_lines[: (len(real_lines) + 1) // 2]
+    assert 1 < len(cut.body.splitlines()) < len(real_lines)
+
+
+async def test_truncated_row_leaves_a_one_row_answer_its_header(sim: SimHandle) -> None:
+    await sim.add_fault("user_group_status", "truncated_row")
+    cut = await sim.call("user_group_status", user_groups="AGENTS", header="YES")
+    assert cut == "usergroups|calls_waiting|agents_logged_in|agents_in_calls|agents_waiting|" + (
+        "agents_paused|agents_in_dead_calls|agents_in_dispo|agents_in_dial\n"
+    )
+
+
+async def test_no_newline_is_the_real_body_without_its_last_newline(sim: SimHandle) -> None:
+    real = await sim.raw("call_status_stats", campaigns="SALES1-SALES2")
+    await sim.add_fault("*", "no_newline", times=2)
+    cut = await sim.raw("call_status_stats", campaigns="SALES1-SALES2")
+    assert real.body.endswith(b"|\n")
+    assert cut.body == real.body[:-1]
+    assert await sim.call("hopper_list", campaign_id="NOSUCH") == (
+        "ERROR: hopper_list THIS CAMPAIGN DOES NOT EXIST: |wallboard|NOSUCH"
+    )
+
+
+async def test_lock_is_the_real_lock_out_text(sim: SimHandle) -> None:
+    await sim.add_fault("logged_in_agents", "lock")
+    assert await sim.call("logged_in_agents") == (
+        "ERROR: Too many login attempts, try again in 15 minutes: |wallboard|LOCK|\n"
+    )
+    # An injected lock is not the real one: the next request logs in.
+    assert (await sim.call("logged_in_agents")).startswith("1")
+
+
+async def stream(sim: SimHandle, function: str, **params: str) -> aiohttp.ClientResponse:
+    query = {"source": "test", "user": sim.user, "pass": sim.password, "function": function}
+    return await sim.session.get(sim.api_url, params=query | params)
+
+
+async def test_endless_streams_plausible_rows_without_buffering(sim: SimHandle) -> None:
+    real = await sim.call("logged_in_agents", header="YES")
+    await sim.add_fault("logged_in_agents", "endless")
+    wanted = 20 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        response = await stream(sim, "logged_in_agents", header="YES")
+        assert response.status == 200
+        assert response.content_length is None  # chunked: nothing announced
+        received = 0
+        head = b""
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            if len(head) < len(real) + 4096:
+                head += chunk
+            received += len(chunk)
+            if received >= wanted:
+                break
+        response.close()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The real answer first, then its rows again and again.
+    text = head.decode()
+    assert text.startswith(real)
+    rows = real.splitlines(keepends=True)[1:]
+    assert text[len(real) :].startswith("".join(rows))
+    # Simulator and client share this process: 20 MB went through, a few chunks were held.
+    assert peak < 4 * 1024 * 1024, peak
+    # The simulator noticed the hang-up and serves the next request normally.
+    assert (await sim.call("logged_in_agents", header="YES")).startswith("user|")
+
+
+async def test_endless_ends_when_the_simulator_stops() -> None:
+    simulator = await start_simulator(SimulatorOptions(speed=0, start=DEFAULT_START))
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{simulator.base_url}/_sim/faults", json={"kind": "endless"}) as r:
+            assert r.status == 201
+        response = await session.get(simulator.api_url, params={"function": "version"})
+        assert (await response.content.readexactly(9)) == b"VERSION: "
+        closing = asyncio.ensure_future(simulator.close())
+
+        async def drain() -> None:
+            async for _ in response.content.iter_chunked(64 * 1024):
+                pass
+
+        started = time.monotonic()
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await asyncio.wait_for(drain(), timeout=10)
+        await asyncio.wait_for(closing, timeout=10)
+        assert time.monotonic() - started < 5
+        response.close()
 
 
 async def test_error_is_the_functions_own_error_text(sim: SimHandle) -> None:

@@ -255,7 +255,19 @@ async def test_login_error_never_leaks_the_password(
 
 
 @pytest.mark.parametrize(
-    "kind", ["timeout", "http_500", "html", "garbage", "truncated", "error", "login", "reset"]
+    "kind",
+    [
+        "timeout",
+        "http_500",
+        "html",
+        "garbage",
+        "truncated",
+        "no_newline",
+        "error",
+        "login",
+        "lock",
+        "reset",
+    ],
 )
 async def test_no_fault_leaks_the_password(
     sim: SimHandle,

@@ -15,6 +15,8 @@ import pytest
 from wallboard.vicidial.errors import (
     ApiError,
     HtmlResponseError,
+    IncompleteAnswer,
+    LoginCause,
     LoginError,
     ParseError,
     PermissionDenied,
@@ -74,7 +76,7 @@ VERSION_2011 = (
     "DST: 1|TZ: -5|TZNOW: -4|\n"
 )
 VERSION_AGENT_API = (
-    "VERSION: 2.14-82|BUILD: 250122-1010|DATE: 2025-09-03 10:37:13|EPOCH: 1756910233"
+    "VERSION: 2.14-82|BUILD: 250122-1010|DATE: 2025-09-03 10:37:13|EPOCH: 1756910233\n"
 )
 
 AGENTS_DOC_PIPE = """\
@@ -308,8 +310,65 @@ def test_other_errors_are_api_errors_with_the_first_line() -> None:
 
 def test_long_error_lines_are_truncated() -> None:
     with pytest.raises(ApiError) as caught:
-        classify_answer("campaigns_list", "ERROR: " + "X" * 5000)
+        classify_answer("campaigns_list", "ERROR: " + "X" * 5000 + "\n")
     assert len(str(caught.value)) <= 210
+
+
+@pytest.mark.parametrize("function", sorted(PARSERS))
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ERROR: hopper_list THERE ARE NO LEADS IN THE HOPPER FOR THIS CAMPAIGN: 6666|X",
+        "ERROR: logged_in_agents NO LOGGED IN AGENTS: 6666|",
+        "ERROR: campaigns_list USER DOES NOT HAVE PERMISSION TO GET CAMPAIGN INFO: |6666|0|",
+        "NOTICE: update_campaign NO UPDATES DEFINED: |6666|",
+        "SUCCESS: update_campaign CAMPAIGN HAS BEEN UPDATED - 6666|X",
+        VERSION_CURRENT.rstrip("\n"),
+        AGENTS_DOC_PIPE.rstrip("\n"),
+        "ERROR: " + "X" * 5000,
+    ],
+)
+def test_an_answer_without_its_final_newline_is_cut_off(function: str, text: str) -> None:
+    """VICIdial ends every line with a newline: without it even a "nothing here" is untrusted."""
+    with pytest.raises(ParseError, match="answer cut off: no final newline") as caught:
+        PARSERS[function](text)
+    assert caught.type is ParseError
+    assert caught.value.function == function
+    assert caught.value.line == text.count("\n") + 1
+    assert len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (f"ERROR: Login incorrect, please try again: |wallboard|{PASSWORD}|BAD|\n", "bad"),
+        (f"ERROR: Login incorrect, please try again: |wallboard|{PASSWORD}|2FA|\n", "2fa"),
+        ("ERROR: Too many login attempts, try again in 15 minutes: |wallboard|LOCK|\n", "lock"),
+        ("ERROR: Your IP Address is not allowed: 10.9.8.7: ||IPBLOCK|\n", "ip"),
+    ],
+)
+def test_login_errors_keep_their_cause_when_cut_anywhere_after_the_reason(
+    text: str, cause: str
+) -> None:
+    """A cut login refusal is still a refusal: the breaker must see it, not a parse error."""
+    causes = {
+        "bad": LoginCause.BAD_CREDENTIALS,
+        "2fa": LoginCause.TWO_FACTOR,
+        "lock": LoginCause.LOCKED,
+        "ip": LoginCause.IP_BLOCKED,
+    }
+    reason_end = max(
+        text.find(marker) + len(marker) for marker in ("incorrect", "attempts", "allowed")
+    )
+    for cut in range(reason_end, len(text) + 1):
+        with pytest.raises(LoginError) as caught:
+            classify_answer("campaigns_list", text[:cut])
+        # 2FA is only trusted from the whole "|user|pass|2FA|"; a cut one reads as BAD.
+        expected = causes[cause]
+        if cause == "2fa" and not text[:cut].endswith(("|2FA|", "|2FA|\n")):
+            expected = LoginCause.BAD_CREDENTIALS
+        assert caught.value.cause is expected, text[:cut]
+        assert PASSWORD not in str(caught.value)
 
 
 def test_invalid_source_explains_the_rule() -> None:
@@ -385,7 +444,7 @@ def test_version_agent_api_has_no_time_zone() -> None:
 )
 def test_version_garbage(text: str, message: str) -> None:
     with pytest.raises(ParseError, match=message) as caught:
-        parse_version(text)
+        parse_version(text if text.endswith("\n") else text + "\n")
     assert caught.value.line is not None
 
 
@@ -465,8 +524,14 @@ def test_non_ascii_names() -> None:
 
 def test_no_logged_in_agents_is_empty() -> None:
     assert parse_logged_in_agents("ERROR: logged_in_agents NO LOGGED IN AGENTS: 6666|\n") == ()
+
+
+def test_a_header_without_rows_is_a_cut_answer() -> None:
+    """With no agents VICIdial prints its error, never a bare header: this one lost its rows."""
     header_only = AGENTS_SIMULATOR_CSV.splitlines()[0] + "\n"
-    assert parse_logged_in_agents(header_only) == ()
+    with pytest.raises(ParseError, match="no data line under it") as caught:
+        parse_logged_in_agents(header_only)
+    assert caught.value.line == 1
 
 
 def test_truncated_row_names_its_line() -> None:
@@ -475,9 +540,47 @@ def test_truncated_row_names_its_line() -> None:
         parse_logged_in_agents(text)
     assert caught.type is ParseError
     assert caught.value.line == 6
+    assert str(caught.value) == "logged_in_agents: answer cut off: no final newline (line 6)"
+
+
+def test_short_first_row_without_header_names_the_layouts() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_logged_in_agents("1005,SALES1,8600055,READY,0\n", delimiter=",")
     assert str(caught.value) == (
-        "logged_in_agents: row has 5 columns, expected 10, or 12 with show_sub_status (line 6)"
+        "logged_in_agents: row has 5 columns, expected 10, or 12 with show_sub_status (line 1)"
     )
+
+
+def test_a_row_cut_to_the_short_layout_is_not_an_agent_without_sub_status() -> None:
+    """The bug this guards: a 12-column row cut after user_level parsed as the 10-column form."""
+    cut = AGENTS_SIMULATOR_CSV.splitlines()[2].rsplit(",", 2)[0]
+    assert cut.count(",") == 9
+    text = AGENTS_SIMULATOR_CSV + cut + "\n"
+    with pytest.raises(ParseError) as caught:
+        parse_logged_in_agents(text)
+    assert caught.value.line == 6
+    assert "row has 10 columns, expected 12 as on the header" in str(caught.value)
+    headerless = rewrite(AGENTS_SIMULATOR_CSV, ",", header=False) + cut + "\n"
+    with pytest.raises(ParseError, match="expected 12 as on line 1") as caught:
+        parse_logged_in_agents(headerless, delimiter=",")
+    assert caught.value.line == 5
+
+
+def test_mixed_widths_without_header_are_an_error() -> None:
+    short = "1001|SALES1|8600051|READY|0||3|Jane|AGENTS|1\n"
+    full = "1002|SALES1|8600052|READY|0||4|John|AGENTS|1|LOGIN|\n"
+    assert len(parse_logged_in_agents(short + short)) == 2
+    assert len(parse_logged_in_agents(full + full)) == 2
+    with pytest.raises(ParseError, match="row has 12 columns, expected 10 as on line 1"):
+        parse_logged_in_agents(short + full)
+
+
+@pytest.mark.parametrize("width", [9, 11])
+def test_a_header_of_no_known_width_is_an_error(width: str) -> None:
+    names = AGENTS_DOC_CSV.splitlines()[0].split(",")[: int(width)]
+    row = ",".join(["1001", "S", "1", "READY", "0", "", "3", "J", "G", "1", "L"][: int(width)])
+    with pytest.raises(ParseError, match=f"header has {width} columns, expected 10, or 12"):
+        parse_logged_in_agents(",".join(names) + "\n" + row + "\n")
 
 
 def test_eleven_columns_is_neither_layout() -> None:
@@ -617,13 +720,28 @@ def test_agent_status_short_legacy_header() -> None:
 def test_agent_status_needs_13_columns_and_one_line() -> None:
     data = AGENT_STATUS_SIMULATOR.splitlines()[1]
     with pytest.raises(ParseError, match="row has 12 columns, expected at least 13") as caught:
-        parse_agent_status(data.rsplit(",", 1)[0], delimiter=",")
+        parse_agent_status(data.rsplit(",", 1)[0] + "\n", delimiter=",")
     assert caught.value.line == 1
     with pytest.raises(ParseError, match="expected one data line, got 2") as caught:
         parse_agent_status(AGENT_STATUS_SIMULATOR + data + "\n")
     assert caught.value.line == 3
     with pytest.raises(ParseError, match="no data line"):
+        parse_agent_status(AGENT_STATUS_SIMULATOR.splitlines()[0] + "\n")
+    with pytest.raises(ParseError, match="answer cut off"):
         parse_agent_status(AGENT_STATUS_SIMULATOR.splitlines()[0])
+
+
+def test_agent_status_row_must_match_its_header() -> None:
+    header, data = AGENT_STATUS_SIMULATOR.splitlines()
+    with pytest.raises(ParseError, match="row has 14 columns, expected 13 as on the header"):
+        parse_agent_status(f"{header}\n{data},10.0.0.1\n")
+    # A header naming computer_ip over a row without one: VICIdial found no IP.
+    assert parse_agent_status(f"{header},computer_ip\n{data}\n") == SIMULATOR_AGENT_STATUS
+    legacy = ",".join(header.split(",")[:8])
+    with pytest.raises(ParseError, match="expected 13 or 14 as on the header"):
+        parse_agent_status(f"{legacy}\n{data.rsplit(',', 1)[0]}\n")
+    with pytest.raises(ParseError, match="header has 10 columns, expected at least 13"):
+        parse_agent_status(",".join(header.split(",")[:10]) + f"\n{data}\n")
 
 
 # --- user_group_status / in_group_status -----------------------------------------------------
@@ -697,7 +815,7 @@ def test_campaigns_list_legacy_eight_columns(header: bool) -> None:
         "campaign_id|campaign_name|active|user_group|dial_method|dial_level|lead_order|dial_statuses",
         "SALES1|Sales One|N|AGENTS|ADAPT_TAPERED|2.75|RANDOM| NEW NA -",
     ]
-    text = "\n".join(lines if header else lines[1:])
+    text = "\n".join(lines if header else lines[1:]) + "\n"
     (campaign,) = parse_campaigns_list(text)
     assert campaign == CampaignInfo(
         "SALES1", "Sales One", False, "AGENTS", "ADAPT_TAPERED", 2.75, "RANDOM", ("NEW", "NA")
@@ -706,7 +824,7 @@ def test_campaigns_list_legacy_eight_columns(header: bool) -> None:
 
 
 def test_campaigns_list_empty_timeout_and_extra_columns() -> None:
-    row = "SALES1|Sales|Y|AGENTS|RATIO|1.5|DOWN|NEW||||X|extra"
+    row = "SALES1|Sales|Y|AGENTS|RATIO|1.5|DOWN|NEW||||X|extra\n"
     (campaign,) = parse_campaigns_list(row)
     assert (campaign.dial_timeout, campaign.dial_prefix, campaign.three_way_dial_prefix) == (
         None,
@@ -718,18 +836,54 @@ def test_campaigns_list_empty_timeout_and_extra_columns() -> None:
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("SALES1|Sales|Y|AGENTS|RATIO|1.5|DOWN|NEW|60|9", "row has 10 columns, expected 12, or 8"),
-        ("SALES1|Sales|y|AGENTS|RATIO|1.5|DOWN|NEW", "active is 'y', expected 'Y' or 'N'"),
-        ("SALES1|Sales|Y|AGENTS|RATIO|fast|DOWN|NEW", "dial_level is not a number"),
-        ("SALES1|Sales|Y|AGENTS|RATIO|nan|DOWN|NEW", "dial_level is not a number"),
+        ("SALES1|Sales|Y|AGENTS|RATIO|1.5|DOWN|NEW|60|9", "row has 10 columns, expected 12 as"),
+        ("SALES1|Sales|Y|AGENTS|RATIO|1.5|DOWN|NEW", "row has 8 columns, expected 12 as on the"),
+        ("SALES1|Sales|y|AGENTS|RATIO|1.5|DOWN|NEW||||", "active is 'y', expected 'Y' or 'N'"),
+        ("SALES1|Sales|Y|AGENTS|RATIO|fast|DOWN|NEW||||", "dial_level is not a number"),
+        ("SALES1|Sales|Y|AGENTS|RATIO|nan|DOWN|NEW||||", "dial_level is not a number"),
         ("SALES1|Sales|Y|AGENTS|RATIO|1|DOWN|NEW|soon|9|9|9", "dial_timeout is not a whole number"),
-        ("|Sales|Y|AGENTS|RATIO|1|DOWN|NEW", "campaign_id is empty"),
+        ("|Sales|Y|AGENTS|RATIO|1|DOWN|NEW||||", "campaign_id is empty"),
     ],
 )
 def test_campaigns_list_errors(row: str, message: str) -> None:
     with pytest.raises(ParseError, match=message) as caught:
         parse_campaigns_list(CAMPAIGNS_LIST_DOC + row + "\n")
     assert caught.value.line == 3
+
+
+def test_campaigns_list_legacy_rows_are_checked_too() -> None:
+    legacy = "SALES1|Sales|Y|AGENTS|RATIO|1|DOWN|NEW\n"
+    with pytest.raises(ParseError, match="active is 'y'") as caught:
+        parse_campaigns_list(legacy + legacy.replace("|Y|", "|y|"))
+    assert caught.value.line == 2
+
+
+def test_campaigns_list_a_row_cut_to_the_legacy_width_is_an_error() -> None:
+    """A 12-column row cut after dial_statuses must not pass for a pre-240718 row."""
+    cut = "SALES1|Sales One|N|AGENTS|RATIO|2|DOWN|NEW\n"
+    with pytest.raises(ParseError, match="row has 8 columns, expected 12") as caught:
+        parse_campaigns_list(CAMPAIGNS_LIST_DOC + cut)
+    assert caught.value.line == 3
+
+
+def test_campaigns_list_expected_campaigns_must_all_be_listed() -> None:
+    text = CAMPAIGNS_LIST_DOC
+    assert parse_campaigns_list(text, expected=["TESTCAMP"]) == (TESTCAMP,)
+    assert parse_campaigns_list(text, expected=[]) == (TESTCAMP,)
+    with pytest.raises(IncompleteAnswer) as caught:
+        parse_campaigns_list(text, expected=["SALES3", "TESTCAMP", "SALES9", "SALES3"])
+    assert caught.value.missing == ("SALES3", "SALES9")
+    assert caught.value.kind == "parse"
+    assert isinstance(caught.value, ParseError)
+    assert str(caught.value) == (
+        "campaigns_list: SALES3, SALES9 missing from the answer "
+        "(cut off, or not viewable by the API user)"
+    )
+
+
+def test_campaigns_list_header_without_rows_is_a_cut_answer() -> None:
+    with pytest.raises(ParseError, match="no data line under it"):
+        parse_campaigns_list(CAMPAIGNS_LIST_DOC.splitlines()[0] + "\n")
 
 
 def test_campaigns_list_no_viewable_campaigns_is_an_api_error() -> None:
@@ -758,18 +912,27 @@ def test_hopper_list_empty() -> None:
         "ERROR: hopper_list THERE ARE NO LEADS IN THE HOPPER FOR THIS CAMPAIGN: 6666|SALES1\n"
     )
     assert parse_hopper_list(no_leads, "SALES1") == HopperCount("SALES1", 0)
-    assert parse_hopper_list(HOPPER_HEADER + "\r\n\r\n", "SALES1").leads == 0
+
+
+def test_hopper_list_header_without_rows_is_a_cut_answer() -> None:
+    """An empty hopper is VICIdial's NO LEADS error, never a header alone."""
+    with pytest.raises(ParseError, match="no data line under it") as caught:
+        parse_hopper_list(HOPPER_HEADER + "\r\n\r\n", "SALES1")
+    assert caught.value.line == 1
 
 
 def test_hopper_list_errors() -> None:
     with pytest.raises(ApiError, match="THIS CAMPAIGN DOES NOT EXIST"):
         parse_hopper_list("ERROR: hopper_list THIS CAMPAIGN DOES NOT EXIST: |6666|X\n", "X")
+    bad_lead = HOPPER_DOC_ROW.replace(",796292,", ",lead,")
     with pytest.raises(ParseError, match="lead_id is not a whole number") as caught:
-        parse_hopper_list(f"{HOPPER_HEADER}\n{HOPPER_DOC_ROW}\n0,0,lead\n", "X")
+        parse_hopper_list(f"{HOPPER_HEADER}\n{HOPPER_DOC_ROW}\n{bad_lead}\n", "X")
     assert caught.value.line == 3
-    with pytest.raises(ParseError, match="row has 2 columns") as caught:
+    with pytest.raises(ParseError, match="row has 2 columns, expected 17 as on line 1") as caught:
         parse_hopper_list(f"{HOPPER_DOC_ROW}\n0,0\n", "X", delimiter=",")
     assert caught.value.line == 2
+    with pytest.raises(ParseError, match="row has 3 columns, expected 17 as on the header"):
+        parse_hopper_list(f"{HOPPER_HEADER}\n{HOPPER_DOC_ROW}\n0,0,1\n", "X")
 
 
 # --- call_status_stats -----------------------------------------------------------------------
@@ -820,7 +983,7 @@ def test_call_status_stats_campaign_without_calls() -> None:
 
 
 def test_call_status_stats_drops_and_ratio() -> None:
-    (stats,) = parse_call_status_stats("SALES1|100|40|09-60,10-40|SALE-10,DROP-2,A-50,XDROP-1|")
+    (stats,) = parse_call_status_stats("SALES1|100|40|09-60,10-40|SALE-10,DROP-2,A-50,XDROP-1|\n")
     assert stats.drops == 3
     assert stats.drop_ratio == pytest.approx(3 / 40)
     assert stats.hourly[9] == 60
@@ -854,6 +1017,9 @@ def test_call_status_stats_is_hashable_and_immutable() -> None:
     ("line", "message"),
     [
         ("SALES1|10|2|00-10", "line has 4 fields"),
+        ("SALES1|10|2|00-10|A-10", "line has 5 fields"),
+        ("SALES1|10|2|00-10|A-10|x|", "line has 7 fields"),
+        ("SALES1|10|2|00-10|A-10|x", "line has 6 fields"),
         ("SALES1|ten|2|00-10|A-10|", "call counts are not whole numbers"),
         ("SALES1|10|2|24-10|A-10|", "hour entry '24-10'"),
         ("SALES1|10|2|00:10|A-10|", "hour entry '00:10'"),
@@ -867,6 +1033,16 @@ def test_call_status_stats_errors(line: str, message: str) -> None:
         parse_call_status_stats(CALL_STATUS_STATS_DOC + line + "\n")
     assert caught.value.line == 3
     assert caught.value.function == "call_status_stats"
+
+
+def test_call_status_stats_every_requested_campaign_needs_its_line() -> None:
+    """A campaign without calls still prints a line, so a missing line is a cut answer."""
+    assert len(parse_call_status_stats(CALL_STATUS_STATS_DOC, expected=["TESTCAMP"])) == 2
+    with pytest.raises(IncompleteAnswer) as caught:
+        parse_call_status_stats(CALL_STATUS_STATS_DOC, expected=["TESTCAMP", "SALES2"])
+    assert caught.value.missing == ("SALES2",)
+    assert caught.value.function == "call_status_stats"
+    assert "SALES2 missing from the answer (cut off" in str(caught.value)
 
 
 def test_call_status_stats_invalid_campaigns_is_an_api_error() -> None:

@@ -1,4 +1,5 @@
-"""The TV page in real headless Chromium: live figures, honest staleness, nothing external.
+"""The TV page in real headless Chromium: live figures, honest staleness, a visible lost
+connection, nothing external.
 
 Screenshots (1920x1080) are written to ``$WALLBOARD_SCREENSHOTS`` (default: the test's tmp dir)
 so a person can look at what the floor sees.
@@ -6,17 +7,33 @@ so a person can look at what the floor sees.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
+import socket
+import sys
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.support.daemon import DaemonHandle, FakeClock, daemon_settings, running_daemon
+from tests.support.serving import serving
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
 from tests.support.system import require_binary
 from tests.support.waiting import eventually
+from tests.web.floor import FakeStore, floor_snapshot
+from wallboard.config import BoardConfig
+from wallboard.snapshot import DropWindow, LoginBlock
+from wallboard.web.app import build_web_app
+from wallboard.web.keys import WebContext
+from wallboard.web.sse import HEARTBEAT_ENV
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,6 +45,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+#: A short heartbeat so "no event for two periods" happens within a test's patience.
+HEARTBEAT = 0.5
+
+#: What the page may call a source; the API's function names must never reach the screen.
+FUNCTIONS = ("logged_in_agents", "call_status_stats", "campaigns_list", "hopper_list")
+SEVERITY_WORDS = {"ok": "OK", "warning": "WARNING", "critical": "CRITICAL"}
+
 
 @pytest.fixture
 async def browser_page(tmp_path: Path) -> AsyncIterator[Any]:
@@ -36,13 +60,18 @@ async def browser_page(tmp_path: Path) -> AsyncIterator[Any]:
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+        page = await browser.new_page(
+            viewport={"width": 1920, "height": 1080}, timezone_id="UTC", locale="en-GB"
+        )
         yield page
         await browser.close()
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[tuple[SimHandle, DaemonHandle, FakeClock]]:
+async def stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[SimHandle, DaemonHandle, FakeClock]]:
+    monkeypatch.setenv(HEARTBEAT_ENV, str(HEARTBEAT))
     clock = FakeClock(DEFAULT_START)
     async with running_simulator(seed=3) as sim:
         settings = daemon_settings(sim.base_url, tmp_path)
@@ -55,6 +84,10 @@ def screenshot_dir(tmp_path: Path) -> Path:
     directory = Path(os.environ.get("WALLBOARD_SCREENSHOTS", tmp_path))
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+async def _has_text(locator: Any, text: str) -> bool:
+    return text in await locator.inner_text()
 
 
 async def test_board_shows_live_figures_and_loads_nothing_external(
@@ -72,23 +105,52 @@ async def test_board_shows_live_figures_and_loads_nothing_external(
         text = await card.inner_text()
         assert f"{campaign['drop_ratio'] * 100:.2f}%" in text
         assert f"{campaign['calls_today']:,}" in text
-    banner_hidden = await page.locator("#stale-banner").is_hidden()
-    assert banner_hidden
+        # the colour is the daemon's verdict, shown with its word, never decided by the page
+        severity = campaign["windows"]["today"]["severity"]
+        assert await card.get_attribute("data-severity") == severity
+        if severity in SEVERITY_WORDS:
+            assert SEVERITY_WORDS[severity] in text
+    assert await page.locator("#stale-banner").is_hidden()
+    assert await page.locator("#conn-banner").is_hidden()
     assert await page.locator(".agent").count() == len(document["agents"])
+    # time-in-state known only as a lower bound is shown as one
+    lower_bounds = sum(1 for agent in document["agents"] if agent["state_since_exact"] is False)
+    assert await page.locator(".agent .since", has_text="≥").count() == lower_bounds
     assert all(url.startswith(daemon.url) for url in requested), requested
     await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-fresh.png"))
 
-    # a change reaches the open page by itself (SSE), no reload
+    # a change reaches the open page by itself (SSE), no reload, graded by the daemon
     await sim.steer("SALES1", answered_today=1000, dropped_today=29)
     await daemon.poller.poll("call_status_stats")
     sales1 = page.locator('article.card[data-campaign="SALES1"]')
     await eventually(
         lambda: _has_text(sales1, "2.90%"), within=5, what="pushed update reaches the page"
     )
+    assert "✖ CRITICAL" in await sales1.inner_text(), "icon and word, not colour alone"
 
 
-async def _has_text(locator: Any, text: str) -> bool:
-    return text in await locator.inner_text()
+async def test_time_in_state_counts_from_the_servers_clock(
+    stack: tuple[SimHandle, DaemonHandle, FakeClock], browser_page: Any
+) -> None:
+    """The TV's own clock plays no part: the server's clock jumps, and so do the tiles."""
+    _, daemon, clock = stack
+    page = browser_page
+    await page.goto(daemon.url + "/boards/floor")
+    await page.wait_for_selector(".agent .since")
+    document = await daemon.snapshot()
+    agent = document["agents"][0]
+    since = datetime.fromisoformat(agent["state_since"].replace("Z", "+00:00"))
+    clock.advance(3600 + 2 * 60)  # the next heartbeat carries the new `now`
+    expected = clock() - since
+    tile = page.locator(".agent .since").first
+
+    async def shows_the_server_time() -> bool:
+        parts = [int(part) for part in (await tile.inner_text()).lstrip("≥ ").split(":")]
+        hours, minutes, seconds = [0] * (3 - len(parts)) + parts
+        elapsed = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return abs(elapsed - expected) < timedelta(seconds=5)
+
+    await eventually(shows_the_server_time, within=5, what="tile follows the server's now")
 
 
 async def test_board_says_plainly_when_data_is_stale(
@@ -107,8 +169,11 @@ async def test_board_says_plainly_when_data_is_stale(
     await banner.wait_for(state="visible", timeout=5000)
     text = await banner.inner_text()
     assert "DATA NOT UPDATING" in text
-    assert "logged_in_agents" in text
-    assert "45:" in text  # the age, minutes:seconds
+    assert "agents" in text
+    assert "call counts" in text
+    assert not [name for name in FUNCTIONS if name in text], "human words, not API names"
+    assert "45:" in text  # the age, minutes:seconds, from the heartbeat's clock
+    assert await page.locator("#conn-banner").is_hidden(), "stale data is not a lost connection"
     assert await page.locator("#campaigns").inner_text() == before, "last good figures stay"
     await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-stale.png"))
 
@@ -146,7 +211,164 @@ async def test_board_with_the_dialer_down_from_the_start_shows_dashes(
             await page.goto(daemon.url + "/boards/floor")
             await page.wait_for_selector("article.card")
             await page.locator("#stale-banner").wait_for(state="visible", timeout=5000)
-            card = await page.locator('article.card[data-campaign="SALES1"]').inner_text()
-            assert "–" in card
-            assert "0.00%" not in card
+            card = page.locator('article.card[data-campaign="SALES1"]')
+            text = await card.inner_text()
+            assert "–" in text
+            assert "0.00%" not in text
+            assert await card.get_attribute("data-severity") == "", "no verdict on no data"
             await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-never-fetched.png"))
+
+
+# ------------------------------------------------------------------ a real process, killed
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run_config(path: Path, sim: SimHandle, port: int) -> Path:
+    path.write_text(
+        f"""
+[vicidial]
+url = "{sim.base_url}"
+user = "{sim.user}"
+pass = "{sim.password}"
+timeout = "2s"
+[poll]
+agents_interval = "5s"
+stats_interval = "5s"
+campaigns_interval = "5s"
+hopper_interval = "5s"
+jitter = "0s"
+max_requests_per_minute = 600
+history_days = 2
+history_throttle = "0s"
+[web]
+listen = "127.0.0.1:{port}"
+[state]
+path = "{path.parent / "wallboard.db"}"
+"""
+    )
+    return path
+
+
+async def _start(config: Path) -> asyncio.subprocess.Process:
+    """``wallboard run`` as a real process, with a short SSE heartbeat."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wallboard", "run", "--config", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, HEARTBEAT_ENV: str(HEARTBEAT)},
+    )  # fmt: skip
+
+
+async def _serves_figures(http: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with http.get(url + "/api/snapshot") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_a_killed_daemon_shows_connection_lost_and_the_page_recovers(
+    browser_page: Any, tmp_path: Path
+) -> None:
+    page = browser_page
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    # the real process reads the real clock: the simulated dialer lives in the same day
+    live = running_simulator(seed=3, start=datetime.now(UTC), speed=1.0)
+    async with live as sim, aiohttp.ClientSession() as http:
+        config = _run_config(tmp_path / "wallboard.toml", sim, port)
+        process = await _start(config)
+        try:
+            await eventually(lambda: _serves_figures(http, url), within=30, what="daemon up")
+            await page.goto(url + "/boards/floor")
+            await page.wait_for_selector("article.card")
+            lost = page.locator("#conn-banner")
+            assert await lost.is_hidden()
+
+            process.send_signal(signal.SIGKILL)  # no goodbye: exactly a crash
+            await process.wait()
+            killed = time.monotonic()
+            await lost.wait_for(state="visible", timeout=10_000)
+            took = time.monotonic() - killed
+            # two silent heartbeat periods, plus the page's half-period check and slack
+            assert took <= 2 * HEARTBEAT + 2.0, f"banner after {took:.1f}s"
+            text = await lost.inner_text()
+            match = re.search(r"CONNECTION LOST — figures from (\d\d):(\d\d):(\d\d)", text)
+            assert match, text
+            shown = datetime.now(UTC).replace(
+                hour=int(match[1]), minute=int(match[2]), second=int(match[3]), microsecond=0
+            )
+            assert timedelta(0) <= datetime.now(UTC) - shown < timedelta(seconds=30), text
+            assert "lost" in (await page.get_attribute("body", "class") or ""), "figures dimmed"
+            assert await page.locator("#stale-banner").is_hidden(), "one banner, the true one"
+            assert await page.locator("article.card").count() > 0, "last figures stay on show"
+            await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-connection-lost.png"))
+
+            process = await _start(config)  # same port: the page must find it by itself
+            await lost.wait_for(state="hidden", timeout=30_000)
+            assert "lost" not in (await page.get_attribute("body", "class") or "")
+            await page.wait_for_selector("article.card")
+            sales1 = await page.locator('article.card[data-campaign="SALES1"]').inner_text()
+            assert re.search(r"\d+\.\d\d%", sales1), sales1
+            await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-reconnected.png"))
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+# ------------------------------------------------------- the daemon's verdicts, as the page shows
+
+
+async def test_the_page_shows_the_daemons_verdicts_and_a_blocked_login(
+    browser_page: Any, tmp_path: Path
+) -> None:
+    now = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
+    floor = floor_snapshot(now, agents_per_campaign=2)
+    counts = {"SALES1": (1000, 29), "SALES2": (1000, 25), "SALES3": (10, 1)}
+    campaigns = tuple(
+        replace(c, today=DropWindow(calls=2000, answered=counts[c.id][0], dropped=counts[c.id][1]))
+        for c in floor.campaigns
+    )
+    first, *others = floor.agents
+    lower_bound = replace(first, state_since=now - timedelta(seconds=247), state_since_exact=False)
+    block = LoginBlock(
+        cause="locked",
+        fix="it unlocks by itself 15 minutes after the last failure",
+        since=now,
+        next_probe=now + timedelta(minutes=15),
+    )
+    store = FakeStore(
+        replace(floor, campaigns=campaigns, agents=(lower_bound, *others), login_block=block)
+    )
+    boards = (BoardConfig(name="all", title="All campaigns"),)
+    app = build_web_app(WebContext(store=store, limit=0.03, clock=FakeClock(now), boards=boards))
+    async with serving(app) as url:
+        async with aiohttp.ClientSession() as http, http.get(url + "/api/snapshot") as answer:
+            document = await answer.json()  # the API says what the page must show
+        severities = {c["id"]: c["windows"]["today"]["severity"] for c in document["campaigns"]}
+        assert severities == {"SALES1": "critical", "SALES2": "warning", "SALES3": "insufficient"}
+        page = browser_page
+        await page.goto(url + "/boards/all")
+        await page.wait_for_selector("article.card")
+        for campaign, words in (
+            ("SALES1", "✖ CRITICAL"),
+            ("SALES2", "⚠ WARNING"),
+            ("SALES3", "· TOO FEW CALLS"),
+        ):
+            card = page.locator(f'article.card[data-campaign="{campaign}"]')
+            assert words in await card.inner_text()
+            assert await card.get_attribute("data-severity") == severities[campaign]
+        tiles = page.locator(".agent .since")
+        assert await tiles.first.inner_text() == "≥ 4:07", "a lower bound, said as one"
+        assert await page.locator(".agent .since", has_text="≥").count() == 1
+        banner = page.locator("#stale-banner")
+        await banner.wait_for(state="visible", timeout=5000)
+        text = await banner.inner_text()
+        assert "VICIdial locked the wallboard's API user" in text
+        assert block.fix in text
+        await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-login-blocked.png"))

@@ -14,6 +14,7 @@ from wallboard.cache.history import (
     RedisHistoryStore,
     SqliteHistoryStore,
 )
+from wallboard.cache.identity import instance_name
 from wallboard.cache.leader import LeaderElection, SoloLeadership
 from wallboard.cache.memory import MemorySnapshotStore
 from wallboard.cache.redis_backend import RedisSnapshotStore
@@ -36,4 +37,5 @@ __all__ = [
     "connect_redis",
     "create_history_store",
     "create_snapshot_store",
+    "instance_name",
 ]

@@ -60,9 +60,9 @@ def create_snapshot_store(
 ) -> SnapshotStore[T]:
     """The snapshot store for ``cache_config.backend``.
 
-    ``on_leadership_change(True)`` fires when this instance becomes the writer (memory: at
-    ``start()``), ``False`` when it stops (at ``close()`` at the latest): start and stop the
-    poll jobs there.
+    Its ``leadership`` says whether this instance is the writer (memory: from ``start()`` to
+    ``close()``); leader-only components subscribe to it. ``on_leadership_change``, when given,
+    is one more such subscription, made before ``start()`` so it hears the first transition.
     """
     if cache_config.backend == "memory":
         return MemorySnapshotStore(on_leadership_change=on_leadership_change)

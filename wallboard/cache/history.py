@@ -13,9 +13,12 @@ Two implementations, chosen with the snapshot cache backend:
   ISO day, value = ``"calls,answered,dropped"``. Shared by all instances so a new leader does
   not refetch; it is only as durable as the Redis server's persistence (RDB/AOF) settings.
 
-Both also hold a tiny key-value table (:meth:`HistoryStore.get_value` / ``set_value``) for other
-durable state that belongs with this data (the alert engine's outbox, for instance). Every
-backend failure surfaces as :class:`HistoryStoreError`.
+Both also hold a small key-value area (:meth:`HistoryStore.get_value` / ``set_value`` /
+``delete_value``) for other durable state that must survive a restart and, with Redis, follow
+leadership to another instance: agents' time in state, the login breaker, the alert engine's
+outbox. Values are opaque bytes (small JSON blobs, up to a few hundred KB: each write replaces
+the whole value atomically, so write them when they change, not on every poll). Every backend
+failure surfaces as :class:`HistoryStoreError`.
 """
 
 from __future__ import annotations
@@ -80,9 +83,14 @@ class HistoryStore(Protocol):
     ) -> list[date]:
         """Days in the inclusive range where any of the campaigns has no row, ascending."""
 
-    async def get_value(self, key: str) -> bytes | None: ...
+    async def get_value(self, key: str) -> bytes | None:
+        """The value stored under ``key``, or None if there is none."""
 
-    async def set_value(self, key: str, value: bytes) -> None: ...
+    async def set_value(self, key: str, value: bytes) -> None:
+        """Store ``value`` under ``key``, replacing any previous value in one atomic write."""
+
+    async def delete_value(self, key: str) -> None:
+        """Forget ``key`` (nothing happens if it is absent)."""
 
     async def close(self) -> None: ...
 
@@ -205,6 +213,13 @@ class SqliteHistoryStore:
                 )
 
         await self._run(write)
+
+    async def delete_value(self, key: str) -> None:
+        def delete(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):
+                connection.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+        await self._run(delete)
 
     async def close(self) -> None:
         def close_connection() -> None:
@@ -359,6 +374,12 @@ class RedisHistoryStore:
     async def set_value(self, key: str, value: bytes) -> None:
         try:
             await self._redis.set(self._value_key(key), value)
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+
+    async def delete_value(self, key: str) -> None:
+        try:
+            await self._redis.delete(self._value_key(key))
         except (RedisError, OSError) as error:
             raise HistoryStoreError(f"history store in Redis: {error}") from error
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic
 
-from wallboard.cache.base import Subscribers, T, Unsubscribe
+from wallboard.cache.base import Leadership, Subscribers, T, Unsubscribe
 from wallboard.cache.leader import SoloLeadership
 
 
 class MemorySnapshotStore(Generic[T]):
-    """Keeps the latest snapshot in memory and notifies subscribers when it changes."""
+    """Keeps the latest snapshot in memory; notifies subscribers when its content changes.
+
+    ``on_leadership_change`` is a subscription to :attr:`leadership` made at construction.
+    """
 
     def __init__(self, *, on_leadership_change: Callable[[bool], None] | None = None) -> None:
         self._leadership = SoloLeadership(on_change=on_leadership_change)
@@ -32,9 +35,10 @@ class MemorySnapshotStore(Generic[T]):
         return self._latest
 
     async def publish(self, snapshot: T) -> bool:
-        if snapshot == self._latest:
+        # Always the newest (its health moves on), but only a content change wakes anyone.
+        previous, self._latest = self._latest, snapshot
+        if snapshot == previous:
             return False
-        self._latest = snapshot
         self._subscribers.notify(snapshot)
         return True
 
@@ -44,3 +48,7 @@ class MemorySnapshotStore(Generic[T]):
     @property
     def is_writer(self) -> bool:
         return True
+
+    @property
+    def leadership(self) -> Leadership:
+        return self._leadership

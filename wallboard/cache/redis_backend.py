@@ -8,6 +8,11 @@ of silence, so a missed message, a Redis restart or a new instance all converge 
 content. Writes are fenced: a Lua script stores the snapshot only if the leader lock still holds
 this instance's token, so a deposed leader cannot overwrite its successor.
 
+Health moves, notifications follow content (see :mod:`wallboard.cache.base`): the leader writes
+the key whenever the encoded snapshot differs from what it last wrote (in practice every poll,
+since ``last_success`` moves) and rings the bell; a follower takes every new byte string as its
+latest, and notifies its subscribers only when the decoded snapshot is ``!=`` its previous one.
+
 When Redis goes away, :meth:`RedisSnapshotStore.latest` keeps returning the last good snapshot
 (never blank the TV), the follower loop reconnects with capped exponential backoff, and the
 outage is logged once (ERROR) with one INFO on recovery.
@@ -27,11 +32,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from wallboard.cache.base import (
+    Leadership,
     SnapshotCodec,
     Subscribers,
     T,
     Unsubscribe,
-    call_leadership_callback,
     cancel_and_wait,
 )
 from wallboard.cache.leader import LeaderElection
@@ -57,6 +62,7 @@ class RedisSnapshotStore(Generic[T]):
 
     The store owns ``redis`` (closes it in :meth:`close`); the client must return bytes
     (``decode_responses=False``). ``lock_ttl`` is the leader lock's time-to-live in seconds.
+    ``on_leadership_change`` is a subscription to :attr:`leadership` made at construction.
     """
 
     def __init__(
@@ -77,10 +83,12 @@ class RedisSnapshotStore(Generic[T]):
         self._channel = f"{prefix}:changed"
         self._instance = uuid.uuid4().hex[:12]
         self._versions = itertools.count(1)
+        # Our own hook first: it must run before any subscriber could publish as the new leader.
         self._election = LeaderElection(
             redis, f"{prefix}:leader", lock_ttl, on_change=self._leadership_changed
         )
-        self._on_leadership_change = on_leadership_change
+        if on_leadership_change is not None:
+            self._election.subscribe(on_leadership_change)
         self._publish_script = redis.register_script(_PUBLISH_IF_LEADER)
         self._resync_interval = resync_interval
         self._min_backoff = min_backoff
@@ -121,37 +129,38 @@ class RedisSnapshotStore(Generic[T]):
         return self._latest
 
     async def publish(self, snapshot: T) -> bool:
-        """Leader only (returns False otherwise): write, ring the bell, notify if changed."""
+        """Leader only (returns False otherwise): store and share it; notify if it changed.
+
+        Writes the key and rings the bell whenever the bytes differ from the last written
+        (health moves every poll) or Redis may have lost them; an unchanged content notifies
+        nobody, here or on the followers.
+        """
         async with self._publish_lock:
             token = self._election.fencing_token
             if token is None:
                 log.debug("not the leader: snapshot not published")
                 return False
-            changed = snapshot != self._latest
-            if not changed and not self._remote_behind:
-                return False
             data = self._codec.encode(snapshot)
-            try:
-                written = await self._publish_script(
-                    keys=[self._election.name, self._key],
-                    args=[token, data, self._channel, self._next_version()],
-                )
-            except _REDIS_ERRORS as error:
-                # Our readers still get the fresh data; Redis gets it at the next publish.
-                self._redis_unreachable(error)
-                self._remote_behind = True
-            else:
-                self._redis_reachable()
-                if not written:
-                    log.warning("leader lock lost before publishing; stepping down")
-                    await self._election.recheck()
-                    return False
-                self._remote_behind = False
-                self._last_remote_update = time.monotonic()
+            if data != self._latest_bytes or self._remote_behind:
+                try:
+                    written = await self._publish_script(
+                        keys=[self._election.name, self._key],
+                        args=[token, data, self._channel, self._next_version()],
+                    )
+                except _REDIS_ERRORS as error:
+                    # Our readers still get the fresh data; Redis gets it at the next publish.
+                    self._redis_unreachable(error)
+                    self._remote_behind = True
+                else:
+                    self._redis_reachable()
+                    if not written:
+                        log.warning("leader lock lost before publishing; stepping down")
+                        await self._election.recheck()
+                        return False
+                    self._remote_behind = False
+                    self._last_remote_update = time.monotonic()
             self._latest_bytes = data
-            if changed:
-                self._replace(snapshot)
-            return changed
+            return self._replace(snapshot)
 
     def subscribe(self, callback: Callable[[T], None]) -> Unsubscribe:
         return self._subscribers.add(callback)
@@ -159,6 +168,10 @@ class RedisSnapshotStore(Generic[T]):
     @property
     def is_writer(self) -> bool:
         return self._election.is_leader
+
+    @property
+    def leadership(self) -> Leadership:
+        return self._election
 
     # -- extras -----------------------------------------------------------------------------
 
@@ -241,18 +254,19 @@ class RedisSnapshotStore(Generic[T]):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _replace(self, snapshot: T) -> None:
-        if snapshot == self._latest:
-            return
-        self._latest = snapshot
+    def _replace(self, snapshot: T) -> bool:
+        """Make ``snapshot`` the latest; notify and return True iff its content changed."""
+        previous, self._latest = self._latest, snapshot
+        if snapshot == previous:
+            return False
         self._subscribers.notify(snapshot)
+        return True
 
     def _leadership_changed(self, is_leader: bool) -> None:
         if is_leader:
             # The key may be missing (Redis restarted) or older than our latest: write the
-            # next snapshot even if it equals our latest.
+            # next snapshot even if its bytes equal our latest's.
             self._remote_behind = True
-        call_leadership_callback(self._on_leadership_change, is_leader)
 
     def _next_version(self) -> str:
         return f"{self._instance}:{next(self._versions)}"

@@ -39,8 +39,11 @@ from wallboard.simulator.faults import (
     FaultKind,
     FaultQueue,
     FaultSpec,
+    endless_chunks,
     garbage_body,
     truncate,
+    truncate_rows,
+    without_final_newline,
 )
 from wallboard.simulator.types import (
     DIAL_METHODS,
@@ -586,15 +589,46 @@ class ApiEndpoint:
         if kind is FaultKind.LOGIN:
             p = Params(raw)
             return text_response(_line(login_error(p["user"], p["pass"])))
+        if kind is FaultKind.LOCK:
+            return text_response(_line(lock_error(Params(raw)["user"])))
         answer = self._api.respond(raw, now)
         if kind is FaultKind.TRUNCATED:
             return text_response(truncate(answer.body.encode()), status=answer.status)
+        if kind is FaultKind.TRUNCATED_ROW:
+            return text_response(truncate_rows(answer.body.encode()), status=answer.status)
+        if kind is FaultKind.NO_NEWLINE:
+            return text_response(without_final_newline(answer.body.encode()), status=answer.status)
+        if kind is FaultKind.ENDLESS:
+            return await self._stream_endless(request, answer.body.encode())
         delay = self._slow_seconds if fault.seconds is None else fault.seconds
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
         except TimeoutError:
             return text_response(answer.body, status=answer.status)
         return _drop_connection(request)
+
+    async def _stream_endless(self, request: web.Request, full: bytes) -> web.StreamResponse:
+        """Stream ``full`` and then its rows forever, until the client leaves or we stop.
+
+        ``write`` waits for the socket to drain (back-pressure), so at most about one chunk is
+        buffered here however long it runs; a client that stops reading stalls the writer
+        rather than growing memory. Chunked transfer encoding: no length is announced.
+        """
+        response = web.StreamResponse(status=200)
+        response.content_type = "text/html"
+        response.charset = "utf-8"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for chunk in endless_chunks(full):
+                if self._stopping.is_set():
+                    break
+                await response.write(chunk)
+                await asyncio.sleep(0)  # let other requests in even when the client keeps up
+        except ConnectionError:
+            pass  # the client hung up: writing to its closed socket raises ConnectionResetError
+        _drop_connection(request)
+        return response
 
 
 def _drop_connection(request: web.Request) -> web.StreamResponse:

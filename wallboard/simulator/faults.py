@@ -5,12 +5,49 @@ with its own HTML page, the connection drops, or the database is slow. Tests que
 here, chosen by request input (the API function), and the API endpoint consumes them in order.
 This module holds the queue and the bodies; applying a fault to a live connection is the
 endpoint's job.
+
+The kinds (``POST /_sim/faults {"function", "kind", "times", "seconds"?}``):
+
+``timeout``
+    no answer at all; the request is held until the client gives up or the server stops.
+``http_500``
+    a PHP fatal-error page with HTTP 500.
+``html``
+    a reverse proxy's (nginx) 502 page.
+``garbage``
+    HTTP 200 with random bytes (seeded, so the same seed gives the same bytes).
+``truncated``
+    HTTP 200, the real body cut near its middle, never at a line end: the PHP died while
+    printing a row.
+``truncated_row``
+    HTTP 200, the real body cut at a row boundary: whole lines only, the final newline kept,
+    about half of them (an answer of two lines keeps the first: a one-row answer with its
+    header is cut to the header alone; a one-line answer becomes empty). The cut no format
+    check can see unless the parser knows which rows must come.
+``no_newline``
+    HTTP 200, the real body without its final ``\n`` (every row whole).
+``endless``
+    HTTP 200, the real body's header and rows, then its rows again and again, streamed with
+    back-pressure until the client disconnects or the server stops; the simulator holds one
+    chunk at a time, never the body.
+``error``
+    HTTP 200, the function's real ``ERROR:`` text (its permission error).
+``login``
+    HTTP 200, the real login error, which echoes the password (API.md §3).
+``lock``
+    HTTP 200, the real lock-out text, ``ERROR: Too many login attempts, try again in 15
+    minutes: |<user>|LOCK|`` (API.md §3), without counting towards the real lock-out.
+``reset``
+    the connection is closed without an answer.
+``slow``
+    the real answer, after ``seconds`` (default: twice the client timeout the server was
+    started with).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,8 +60,12 @@ class FaultKind(StrEnum):
     HTML = "html"  # a reverse proxy's 502 page
     GARBAGE = "garbage"  # HTTP 200, random bytes
     TRUNCATED = "truncated"  # HTTP 200, the real body cut mid-line
+    TRUNCATED_ROW = "truncated_row"  # HTTP 200, the real body cut after a whole line
+    NO_NEWLINE = "no_newline"  # HTTP 200, the real body without its final newline
+    ENDLESS = "endless"  # HTTP 200, rows streamed until the client hangs up
     ERROR = "error"  # HTTP 200, the function's real ERROR: text
     LOGIN = "login"  # HTTP 200, the real login error (password echoed)
+    LOCK = "lock"  # HTTP 200, the real "Too many login attempts ... |LOCK|" text
     RESET = "reset"  # connection closed without an answer
     SLOW = "slow"  # the real answer, late
 
@@ -148,3 +189,40 @@ def truncate(full: bytes) -> bytes:
     while cut > 1 and full[cut - 1 : cut] == b"\n":
         cut -= 1
     return full[:cut]
+
+
+def truncate_rows(full: bytes) -> bytes:
+    """The body cut after a whole line, about half way, keeping the final newline.
+
+    ``n`` lines keep ``ceil(n / 2)`` when ``n > 1`` (so two lines keep one: a header and its
+    single row become the header alone), and a one-line body keeps nothing. Every kept line is
+    exactly as VICIdial printed it, so only a parser that knows what must come can tell.
+    """
+    lines = full.splitlines(keepends=True)
+    keep = (len(lines) + 1) // 2 if len(lines) > 1 else 0
+    return b"".join(lines[:keep])
+
+
+def without_final_newline(full: bytes) -> bytes:
+    """The body with its last ``\\n`` (and a ``\\r`` before it) removed."""
+    return full.removesuffix(b"\n").removesuffix(b"\r")
+
+
+ENDLESS_CHUNK_BYTES = 64 * 1024
+
+
+def endless_chunks(full: bytes) -> Iterator[bytes]:
+    """An endless body made of ``full``: all of it once, then its rows again, forever.
+
+    The rows are every line but the first when there are several (the first may be a header),
+    or the one line itself. Chunks are about :data:`ENDLESS_CHUNK_BYTES`, so the sender holds
+    one chunk at a time. A body without any line (empty) repeats nothing but newlines.
+    """
+    lines = full.splitlines(keepends=True) or [b"\n"]
+    rows = lines[1:] if len(lines) > 1 else lines
+    block = b"".join(rows)
+    repeat = max(1, ENDLESS_CHUNK_BYTES // len(block))
+    chunk = block * repeat
+    yield full
+    while True:
+        yield chunk

@@ -8,13 +8,17 @@ parts every parser needs and nothing function-specific:
 * drop a UTF-8 BOM, accept ``\\r\\n``, ignore blank lines and surrounding whitespace, while
   keeping the 1-based line numbers of the original text for error messages;
 * recognise a header line, take the delimiter from it, and check its column names against the
-  ones we map by position (the header is only a check: old builds print short headers).
+  ones we map by position (the header is only a check: old builds print short headers);
+* hold every row of one answer to one width (:class:`RowWidth`), so an answer cut short, or
+  a row cut to what happens to be another layout's width, is an error and not fewer figures;
+* insist on the final newline VICIdial ends every answer with (:func:`require_final_newline`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .errors import ParseError
 
@@ -31,15 +35,39 @@ _SHOWN_LINE_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
+class Widths:
+    """The row widths (column counts) one function prints, over every build we know.
+
+    ``exact`` are the fixed layouts (e.g. 10 for ``logged_in_agents`` without sub-statuses);
+    ``at_least`` opens the range from the current layout up, for a newer build that appends
+    columns (they are ignored). ``description`` is the phrase error messages use.
+    """
+
+    exact: frozenset[int]
+    at_least: int | None
+    description: str
+
+    def accepts(self, count: int) -> bool:
+        return count in self.exact or (self.at_least is not None and count >= self.at_least)
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """The columns of one function's rows, in the order VICIdial prints them.
 
     ``columns[i]`` holds the header names accepted at position ``i``; the first is VICIdial's
     current name, any others are spellings seen in older builds or in the documentation.
+    ``widths`` are the row widths VICIdial prints; a header of width ``h`` normally means every
+    row has ``h`` columns, except where ``header_quirks[h]`` lists the widths a known build
+    prints under that header (the 2021 ``agent_status``: an 8-column header over 13 columns).
     """
 
     function: str
     columns: tuple[tuple[str, ...], ...]
+    widths: Widths
+    header_quirks: Mapping[int, frozenset[int]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def name(self, position: int) -> str:
         """The current name of the column at ``position`` (0-based)."""
@@ -132,6 +160,78 @@ def read_table(text: str, layout: Layout, delimiter: str | None) -> Table:
                 line=first,
             )
     return Table(delimiter=found, header=names, first_line=first + 1, lines=lines[1:])
+
+
+class RowWidth:
+    """Holds every data row of one answer to one width, set by the header or the first row.
+
+    VICIdial prints every row of an answer with the same columns. So with a header, every row
+    must be as wide as the header (or match the layout's header quirk); without one, the first
+    row must be one of the layout's widths and every later row as wide as it. A row that is
+    narrower was cut short; one that is wider is not this answer's layout. Both are a
+    :class:`ParseError` naming the line, never a row read as another layout.
+    """
+
+    __slots__ = ("_allowed", "_layout", "_origin")
+
+    def __init__(self, layout: Layout, table: Table) -> None:
+        self._layout = layout
+        self._allowed: frozenset[int] | None = None
+        self._origin = "the header"
+        if table.header is not None:
+            width = len(table.header)
+            quirk = layout.header_quirks.get(width)
+            if quirk is not None:
+                self._allowed = quirk
+            elif layout.widths.accepts(width):
+                self._allowed = frozenset((width,))
+            else:
+                raise ParseError(
+                    f"header has {width} columns, expected {layout.widths.description}",
+                    function=layout.function,
+                    line=table.first_line - 1,
+                )
+
+    @property
+    def allowed(self) -> frozenset[int] | None:
+        """The widths every row must have; ``None`` until a headerless answer's first row."""
+        return self._allowed
+
+    def check(self, count: int, line: int) -> None:
+        """Accept a row of ``count`` columns on ``line``, or raise :class:`ParseError`."""
+        allowed = self._allowed
+        if allowed is None:
+            if not self._layout.widths.accepts(count):
+                raise ParseError(
+                    f"row has {count} column{'s' if count != 1 else ''}, "
+                    f"expected {self._layout.widths.description}",
+                    function=self._layout.function,
+                    line=line,
+                )
+            self._allowed = frozenset((count,))
+            self._origin = f"line {line}"
+        elif count not in allowed:
+            expected = " or ".join(str(width) for width in sorted(allowed))
+            raise ParseError(
+                f"row has {count} column{'s' if count != 1 else ''}, expected {expected} "
+                f"as on {self._origin} (a row cut short, or a mixed answer)",
+                function=self._layout.function,
+                line=line,
+            )
+
+
+def require_final_newline(function: str, text: str) -> None:
+    """Raise :class:`ParseError` unless ``text`` ends in the newline VICIdial always sends.
+
+    Every line VICIdial prints ends in ``\\n`` (API.md §2.1), the last one included. An answer
+    without it stopped mid-line: the PHP died, a proxy or the connection cut it. Whatever
+    such a body seems to contain (fewer rows, a short last row that fits another layout), it
+    is not the whole answer.
+    """
+    if not text.endswith("\n"):
+        raise ParseError(
+            "answer cut off: no final newline", function=function, line=text.count("\n") + 1
+        )
 
 
 def _header_delimiter(line: str, layout: Layout) -> str | None:

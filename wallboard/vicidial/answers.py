@@ -22,10 +22,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from ._text import first_content_line, shorten, shown
+from ._text import first_content_line, require_final_newline, shorten, shown
 from .errors import (
     ApiError,
     HtmlResponseError,
+    LoginCause,
     LoginError,
     ParseError,
     PermissionDenied,
@@ -101,8 +102,14 @@ def classify_answer(function: str, text: str) -> Answer:
 
     * empty body → :class:`ParseError`;
     * an HTML page → :class:`HtmlResponseError`;
-    * login refused (bad user/pass, locked, IP blocked, 2FA) → :class:`LoginError`, whose
-      message never contains the password VICIdial echoes back;
+    * login refused (bad user/pass, locked, IP blocked, 2FA) → :class:`LoginError` with its
+      :class:`~wallboard.vicidial.errors.LoginCause`, whose message never contains the
+      password VICIdial echoes back;
+    * no final newline → :class:`ParseError` ("answer cut off"). This comes after the two
+      above on purpose: a cut HTML page is still a proxy's page, and a cut login refusal is
+      still a refusal (its cause is in the words before the user name), so the error kind,
+      and the login circuit breaker that keys on it, stay right. Everything else, error lines
+      included, must be whole: a "nothing here" line cut off is not a trustworthy zero;
     * a permission error → :class:`PermissionDenied` naming the VICIdial setting to fix;
     * ``NO FUNCTION SPECIFIED`` (an unknown function) and any other ``ERROR:`` →
       :class:`ApiError`, except the function's "nothing here" errors → :attr:`Answer.NO_DATA`;
@@ -115,16 +122,19 @@ def classify_answer(function: str, text: str) -> Answer:
     if _looks_like_html(text):
         raise HtmlResponseError(_html_message(text), function=function)
     if first.startswith("ERROR:"):
-        return _classify_error(function, first)
+        detail = first[len("ERROR:") :].strip()
+        if any(marker in detail for marker in _LOGIN_MARKERS):
+            message, cause = _login_refusal(detail)
+            raise LoginError(message, function=function, cause=cause)
+        require_final_newline(function, text)
+        return _classify_error(function, detail, first)
+    require_final_newline(function, text)
     if first.startswith("NOTICE:") and function not in _NOTICE_IS_RESULT:
         raise ApiError(shorten(first), function=function)
     return Answer.DATA
 
 
-def _classify_error(function: str, first: str) -> Answer:
-    detail = first[len("ERROR:") :].strip()
-    if any(marker in detail for marker in _LOGIN_MARKERS):
-        raise LoginError(_login_message(detail), function=function)
+def _classify_error(function: str, detail: str, first: str) -> Answer:
     if _ALLOWED_FUNCTIONS_DENIAL in detail:
         raise PermissionDenied(
             f"the API user may not use {function}: add {function} to the user's "
@@ -148,37 +158,46 @@ def _classify_error(function: str, first: str) -> Answer:
     raise ApiError(shorten(first), function=function)
 
 
-def _login_message(detail: str) -> str:
-    """Describe a login refusal from its structure, never copying the echoed password.
+_BAD_FORM_FIELDS: Final = 4  # "|<user>|<pass>|<code>|" split after the first "|"
+
+
+def _login_refusal(detail: str) -> tuple[str, LoginCause]:
+    """Describe a login refusal and its cause from its structure, never copying the password.
 
     VICIdial prints ``...: |<user>|<pass>|BAD|`` (or ``2FA``), ``...: |<user>|LOCK|``,
     ``...: <ip>: |<user>|IPBLOCK|`` and, from the Agent API, ``...: |<user>|<pass>|...|``.
-    Only the field right after the ``: |`` (the user) and the last field (the reason code) are
-    read; everything between them is dropped unread. Text that does not have this shape names
-    no user at all, since the field after a ``|`` might then be the password.
+    The cause comes from the words before the data, except ``2FA``, which shares its words
+    with ``BAD`` and is read only from a complete ``|user|pass|code|`` (so a pass, or a cut
+    answer, can never pass for a code). Of the data only the user (the field right after
+    ``: |``) is copied; text without that shape names no user, since the field after a ``|``
+    might then be the password.
     """
     head, bar, data = detail.partition("|")
     structured = bool(bar) and head.rstrip().endswith(":")
     fields = data.split("|") if structured else []
     user = shown(fields[0]) if len(fields) >= 2 else "(not shown)"
-    codes = [field for field in fields[1:] if field]
-    code = codes[-1] if codes else ""
     if "Too many login attempts" in head:
-        return f"too many failed logins for user {user}: VICIdial locks it for 15 minutes"
+        return (
+            f"too many failed logins for user {user}: VICIdial locks it for 15 minutes",
+            LoginCause.LOCKED,
+        )
     if "Your IP Address is not allowed" in head:
         address = head.partition("allowed:")[2].strip().partition(": ")[0].rstrip(":")
         return (
             f"VICIdial does not allow API calls from this address ({shorten(address, 60)}): "
-            "check the user group's API IP list"
+            "check the user group's API IP list",
+            LoginCause.IP_BLOCKED,
         )
-    if code == "2FA":
+    if len(fields) == _BAD_FORM_FIELDS and fields[2] == "2FA" and not fields[3]:
         return (
             f"login refused for user {user}: two-factor authentication is required "
-            "(give the API user a 2FA override)"
+            "(give the API user a 2FA override)",
+            LoginCause.TWO_FACTOR,
         )
     return (
         f"login incorrect for user {user} (wrong user or pass, inactive user, "
-        "user level below 7, or the pass has characters VICIdial strips)"
+        "user level below 7, or the pass has characters VICIdial strips)",
+        LoginCause.BAD_CREDENTIALS,
     )
 
 

@@ -6,11 +6,14 @@ One short tree, caught in one place (the poll job), so callers never see aiohttp
     VicidialError                 base; ``function`` names the API function involved
     ├── TransportError            no usable HTTP answer: connection refused/reset, DNS, TLS,
     │   │                         HTTP status other than 200 (after retries for 5xx)
-    │   └── RequestTimeout        no answer within the configured timeout (after retries)
+    │   ├── RequestTimeout        no answer within the configured timeout (after retries)
+    │   └── ResponseTooLarge      the body passed ``max_response_bytes``; never retried
     ├── ApiError                  VICIdial answered ``ERROR:`` (or an unexpected ``NOTICE:``)
-    │   ├── LoginError            ``Login incorrect`` / too many attempts / IP blocked
+    │   ├── LoginError            login refused; ``cause`` says why and ``fix`` what to do
     │   └── PermissionDenied      the API user lacks a permission for this function
-    └── ParseError                the text is not what this function prints (names the line)
+    └── ParseError                the text is not what this function prints (names the line),
+        │                         including an answer cut off (no final newline, short row)
+        ├── IncompleteAnswer      well-formed, but an expected campaign has no row
         └── HtmlResponseError     an HTML page (typically a proxy's error page) instead of text
 
 Messages never contain the VICIdial password: the client builds every message from a
@@ -19,6 +22,8 @@ VICIdial's login error echoes the password verbatim.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 
 class VicidialError(Exception):
@@ -65,6 +70,23 @@ class RequestTimeout(TransportError):
         return "timeout"
 
 
+class ResponseTooLarge(TransportError):
+    """The answer grew past ``max_response_bytes``; reading stopped there and the connection
+    was closed.
+
+    Never retried: the same request would stream the same oversized (or endless) body again.
+    The limit protects the daemon's memory from a runaway dialer answer or a misrouted URL.
+    """
+
+    def __init__(self, message: str, *, function: str = "", limit: int) -> None:
+        super().__init__(message, function=function)
+        self.limit = limit
+
+    @property
+    def kind(self) -> str:
+        return "too_large"
+
+
 class ApiError(VicidialError):
     """VICIdial answered with an ``ERROR:`` line (HTTP 200 does not mean success)."""
 
@@ -73,12 +95,70 @@ class ApiError(VicidialError):
         return "api_error"
 
 
+class LoginCause(StrEnum):
+    """Why VICIdial refused the login, as far as its answer tells (API.md §3).
+
+    The values are stable labels for logs, metrics and the poller's login circuit breaker.
+    """
+
+    BAD_CREDENTIALS = "bad_credentials"
+    """``Login incorrect ... |BAD|``: wrong user or pass, an inactive user, or user level 6
+    or below. VICIdial gives the same answer for all of them, so no one can tell them apart."""
+    LOCKED = "locked"
+    """``Too many login attempts ... |LOCK|``: 10 failed logins within 15 minutes."""
+    IP_BLOCKED = "ip_blocked"
+    """``Your IP Address is not allowed ... |IPBLOCK|``: the user group's API IP list."""
+    TWO_FACTOR = "two_factor"
+    """``Login incorrect ... |2FA|``: the system requires 2FA, which an API call cannot do."""
+
+
+_LOGIN_FIXES: dict[LoginCause, str] = {
+    LoginCause.BAD_CREDENTIALS: (
+        "VICIdial rejected vicidial.user/vicidial.pass, or the user is inactive or below user "
+        "level 7 (VICIdial answers all of these alike): check both settings, and the user's "
+        "Active flag and level in VICIdial's Users screen, keeping the pass to letters, "
+        "digits, - and _"
+    ),
+    LoginCause.LOCKED: (
+        "VICIdial locked the API user after 10 failed logins in 15 minutes; it unlocks by "
+        "itself 15 minutes after the last failure; fix vicidial.user/pass first"
+    ),
+    LoginCause.IP_BLOCKED: (
+        "VICIdial does not accept API calls from this host's address: add it to the API IP "
+        "list of the API user's user group, or run the wallboard on an allowed host"
+    ),
+    LoginCause.TWO_FACTOR: (
+        "VICIdial requires two-factor authentication for the API user, which an API call "
+        "cannot give: set the user's Two-Factor Override so 2FA is off for it"
+    ),
+}
+
+
 class LoginError(ApiError):
-    """The API user/pass was rejected (or the account is locked, inactive, level <= 6)."""
+    """The API user/pass was rejected (or the account is locked, inactive, level <= 6).
+
+    ``cause`` is what the poller's circuit breaker keys on (a ``locked`` user needs a longer
+    pause than a wrong pass); ``fix`` is the one sentence an operator needs.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        function: str = "",
+        cause: LoginCause = LoginCause.BAD_CREDENTIALS,
+    ) -> None:
+        super().__init__(message, function=function)
+        self.cause = cause
 
     @property
     def kind(self) -> str:
         return "login"
+
+    @property
+    def fix(self) -> str:
+        """What the operator should do about this cause (one sentence, no secrets)."""
+        return _LOGIN_FIXES[self.cause]
 
 
 class PermissionDenied(ApiError):
@@ -101,6 +181,22 @@ class ParseError(VicidialError):
     @property
     def kind(self) -> str:
         return "parse"
+
+
+class IncompleteAnswer(ParseError):
+    """A well-formed answer without a row the request must produce: ``missing`` names them.
+
+    Raised when an answer cut exactly at a row boundary can be told from a complete one:
+    ``call_status_stats`` prints a line for every requested campaign (even one without calls)
+    and ``campaigns_list`` must list every configured campaign. It is a :class:`ParseError`
+    (kind ``parse``) because a cut answer is the common cause; the message also names the
+    other (a campaign deleted on the dialer, or outside the API user's allowed campaigns), as
+    the wallboard cannot tell the two apart and must not show the rest as complete either way.
+    """
+
+    def __init__(self, message: str, *, function: str = "", missing: tuple[str, ...]) -> None:
+        super().__init__(message, function=function)
+        self.missing = missing
 
 
 class HtmlResponseError(ParseError):

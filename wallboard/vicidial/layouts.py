@@ -2,16 +2,19 @@
 
 Each :class:`~wallboard.vicidial._text.Layout` lists one function's columns in the order VICIdial
 prints them, with the older header spellings accepted at each position (API.md §10: old builds
-print short headers). They are data, not logic, and more than the parsers read them:
-:func:`~wallboard.vicidial._text.read_table` checks a header against them and the tests build
+print short headers) and the row widths each build prints. They are data, not logic, and more
+than the parsers read them: :func:`~wallboard.vicidial._text.read_table` checks a header against
+them, :class:`~wallboard.vicidial._text.RowWidth` holds rows to their widths, and the tests build
 headers from them, so they live in a table of their own rather than between parser code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
-from ._text import Layout
+from ._text import Layout, Widths
 
 __all__ = [
     "AGENT_STATUS",
@@ -23,11 +26,22 @@ __all__ = [
 ]
 
 
-def _layout(function: str, *columns: str | tuple[str, ...]) -> Layout:
+def _layout(
+    function: str,
+    *columns: str | tuple[str, ...],
+    widths: Widths,
+    header_quirks: Mapping[int, frozenset[int]] | None = None,
+) -> Layout:
     return Layout(
         function=function,
         columns=tuple((column,) if isinstance(column, str) else column for column in columns),
+        widths=widths,
+        header_quirks=MappingProxyType(dict(header_quirks or {})),
     )
+
+
+def _widths(*exact: int, at_least: int | None, description: str) -> Widths:
+    return Widths(frozenset(exact), at_least, description)
 
 
 LOGGED_IN_AGENTS: Final = _layout(
@@ -44,6 +58,8 @@ LOGGED_IN_AGENTS: Final = _layout(
     "user_level",
     "pause_code",
     "sub_status",
+    # 10 without show_sub_status, 12 with it; a newer build may append columns.
+    widths=_widths(10, at_least=12, description="10, or 12 with show_sub_status"),
 )
 AGENT_STATUS: Final = _layout(
     "agent_status",
@@ -61,6 +77,12 @@ AGENT_STATUS: Final = _layout(
     "vendor_lead_code",
     "session_id",
     "computer_ip",
+    # 13, plus computer_ip when VICIdial found one (API.md §5.3).
+    widths=_widths(at_least=13, description="at least 13"),
+    header_quirks={
+        8: frozenset((13, 14)),  # 2021 builds: the header stops at user_level (API.md §10)
+        14: frozenset((13, 14)),  # the header may name computer_ip that the row lacks
+    },
 )
 USER_GROUP_STATUS: Final = _layout(
     "user_group_status",
@@ -73,6 +95,7 @@ USER_GROUP_STATUS: Final = _layout(
     "agents_in_dead_calls",
     "agents_in_dispo",
     "agents_in_dial",
+    widths=_widths(at_least=9, description="at least 9"),
 )
 IN_GROUP_STATUS: Final = _layout(
     "in_group_status",
@@ -85,6 +108,7 @@ IN_GROUP_STATUS: Final = _layout(
     "agents_paused",
     "agents_in_dispo",
     "agents_in_dial",
+    widths=_widths(at_least=9, description="at least 9"),
 )
 CAMPAIGNS_LIST: Final = _layout(
     "campaigns_list",
@@ -100,6 +124,8 @@ CAMPAIGNS_LIST: Final = _layout(
     "dial_prefix",
     "manual_dial_prefix",
     "three_way_dial_prefix",
+    # 12 since build 240718, 8 (through dial_statuses) before it (API.md §10).
+    widths=_widths(8, at_least=12, description="12, or 8 from builds before 240718"),
 )
 HOPPER_LIST: Final = _layout(
     "hopper_list",
@@ -120,4 +146,6 @@ HOPPER_LIST: Final = _layout(
     "source_id",
     "age_days",
     "last_call_time",
+    # Only the lead count is read; a row must at least reach lead_id to count as a lead.
+    widths=_widths(at_least=3, description="at least 3 (through lead_id)"),
 )

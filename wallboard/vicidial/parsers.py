@@ -10,6 +10,14 @@ old builds print short headers), converts them, and raises
 :class:`ParseError` naming the function and the 1-based line for anything else. No
 ``ValueError``/``IndexError`` ever leaks: the poll job catches :class:`VicidialError` only.
 
+An answer is complete or rejected, never read as fewer figures: it must end in VICIdial's
+final newline; every row must be as wide as the header (or, without one, as the first row, in
+one of the layout's widths), so a row cut short never passes for an older layout; a header
+with no row under it is a cut answer (VICIdial prints its "nothing here" error instead); and
+where the request says which rows must come back (``expected``), a missing one is an
+:class:`~wallboard.vicidial.errors.IncompleteAnswer`. What no format can reveal is an answer
+cut exactly after a whole row of ``logged_in_agents`` or ``hopper_list``.
+
 Formats are taken from ``shared/vicidial/API.md`` §3-§5 (the code's form where the doc and
 code disagree), independently of the simulator, so a wrong column in one is caught by the
 other's tests.
@@ -28,6 +36,7 @@ from typing import Any, Final
 from ._text import (
     DEFAULT_DELIMITER,
     Layout,
+    RowWidth,
     Table,
     content_lines,
     read_table,
@@ -35,7 +44,7 @@ from ._text import (
     shown,
 )
 from .answers import REQUIRED_PERMISSIONS, Answer, classify_answer
-from .errors import ApiError, ParseError
+from .errors import ApiError, IncompleteAnswer, ParseError
 from .layouts import (
     AGENT_STATUS,
     CAMPAIGNS_LIST,
@@ -77,13 +86,12 @@ __all__ = [
 # Row shapes the parsers accept (API.md §5)
 # --------------------------------------------------------------------------------------------
 
+# Row widths are in the layouts (wallboard.vicidial.layouts); these name the ones a parser
+# branches on.
 _AGENTS_BASIC: Final = 10  # without show_sub_status
-_AGENTS_SUB_STATUS: Final = 12  # with pause_code and sub_status
 _CAMPAIGNS_LEGACY: Final = 8  # builds before 240718
-_CAMPAIGNS_CURRENT: Final = 12
 _AGENT_STATUS_COLUMNS: Final = 13  # computer_ip is the optional 14th
-_HOPPER_MINIMUM: Final = 3  # through lead_id: enough to know a row is a hopper row
-_CALL_STATUS_STATS_COLUMNS: Final = 5
+_CALL_STATUS_STATS_FIELDS: Final = 6  # five fields, then the empty one after the final "|"
 _HOURS: Final = 24
 
 
@@ -92,23 +100,46 @@ _HOURS: Final = 24
 # --------------------------------------------------------------------------------------------
 
 
-def _numbered_rows(table: Table) -> list[tuple[int, list[str]]]:
-    """The non-blank data lines of ``table`` split into fields, with their line numbers."""
+def _numbered_rows(table: Table, layout: Layout | None = None) -> list[tuple[int, list[str]]]:
+    """The non-blank data lines of ``table`` split into fields, with their line numbers.
+
+    With ``layout``, every row is held to one width (:class:`RowWidth`).
+    """
     strip = table.strip_chars
     delimiter = table.delimiter
+    width = None if layout is None else RowWidth(layout, table)
     rows: list[tuple[int, list[str]]] = []
     for offset, raw in enumerate(table.lines):
         line = raw.strip(strip)
         if line:
-            rows.append((table.first_line + offset, line.split(delimiter)))
+            fields = line.split(delimiter)
+            if width is not None:
+                width.check(len(fields), table.first_line + offset)
+            rows.append((table.first_line + offset, fields))
     return rows
 
 
-def _column_count_error(layout: Layout, count: int, line: int, expected: str) -> ParseError:
+def _header_only_error(layout: Layout, table: Table) -> ParseError:
+    """A header with no row under it: VICIdial prints its "nothing here" error instead."""
     return ParseError(
-        f"row has {count} column{'s' if count != 1 else ''}, expected {expected}",
+        "a header with no data line under it (answer cut off after the header)",
         function=layout.function,
-        line=line,
+        line=table.first_line - 1,
+    )
+
+
+def _missing(
+    function: str, expected: Sequence[str] | None, found: set[str], why: str
+) -> IncompleteAnswer | None:
+    """The error for ``expected`` codes not in ``found`` (in the caller's order), if any."""
+    if not expected:
+        return None
+    missing = tuple(dict.fromkeys(code for code in expected if code not in found))
+    if not missing:
+        return None
+    names = ", ".join(missing)
+    return IncompleteAnswer(
+        f"{names} missing from the answer ({why})", function=function, missing=missing
     )
 
 
@@ -151,7 +182,7 @@ def _finite_float(layout: Layout, value: str, line: int, position: int) -> float
 
 def _one_row(layout: Layout, table: Table) -> tuple[int, list[str]]:
     """The single data row of a one-line answer (agent_status, *_group_status)."""
-    rows = _numbered_rows(table)
+    rows = _numbered_rows(table, layout)
     if not rows:
         raise ParseError("no data line in the answer", function=layout.function)
     if len(rows) > 1:
@@ -195,8 +226,9 @@ _LOGGED_IN_AGENT_BUILDER: Final = _mutable_twin(LoggedInAgent)
 def parse_logged_in_agents(text: str, *, delimiter: str | None = None) -> tuple[LoggedInAgent, ...]:
     """Parse ``logged_in_agents``: 10 columns, or 12 with ``show_sub_status=YES``.
 
-    ``NO LOGGED IN AGENTS`` is an empty tuple. More than 12 columns: the extra ones are
-    ignored (a newer build). 11 columns, or fewer than 10: :class:`ParseError`.
+    ``NO LOGGED IN AGENTS`` is an empty tuple. Every row has the header's width (without a
+    header, the first row's: 10 or 12+), so a 12-column row cut to 10 is an error, not an agent
+    without sub-status. More than 12 columns: the extra ones are ignored (a newer build).
     """
     layout = LOGGED_IN_AGENTS
     if classify_answer(layout.function, text) is Answer.NO_DATA:
@@ -204,11 +236,16 @@ def parse_logged_in_agents(text: str, *, delimiter: str | None = None) -> tuple[
     table = read_table(text, layout, delimiter)
     delimiter_found = table.delimiter
     strip = table.strip_chars
+    # One width for the whole answer: the header's, else the first row's (set in the loop).
+    # The checker only runs when a row differs from it, to raise or to set the first width.
+    checker = RowWidth(layout, table)
+    allowed = checker.allowed
+    width = next(iter(allowed)) if allowed is not None and len(allowed) == 1 else -1
     agents: list[LoggedInAgent] = []
     append = agents.append
     line = table.first_line - 1
     build = _LOGGED_IN_AGENT_BUILDER
-    # The hot loop: one split, three int() and one constructor per row.
+    # The hot loop: one split, one width compare, three int() and one constructor per row.
     for raw in table.lines:
         line += 1
         stripped = raw.strip(strip)
@@ -216,8 +253,9 @@ def parse_logged_in_agents(text: str, *, delimiter: str | None = None) -> tuple[
             continue
         f = stripped.split(delimiter_found)
         count = len(f)
-        if count != _AGENTS_BASIC and count < _AGENTS_SUB_STATUS:
-            raise _column_count_error(layout, count, line, "10, or 12 with show_sub_status")
+        if count != width:
+            checker.check(count, line)  # raises, unless this is a headerless answer's first row
+            width = count
         try:
             lead_id = int(f[4])
             calls_today = int(f[6])
@@ -237,21 +275,23 @@ def parse_logged_in_agents(text: str, *, delimiter: str | None = None) -> tuple[
         )  # fmt: skip
         agent.__class__ = LoggedInAgent  # now exactly a frozen LoggedInAgent
         append(agent)
+    if not agents:
+        raise _header_only_error(layout, table)
     return tuple(agents)
 
 
 def parse_agent_status(text: str, *, delimiter: str | None = None) -> AgentStatus:
     """Parse ``agent_status``: one line of 13 columns, plus ``computer_ip`` when found.
 
-    The header of 2021 builds stops after 8 columns while the data has 13; that is fine, the
-    header is only checked, never used to map columns.
+    The header of 2021 builds stops after 8 columns while the data has 13; that whole-answer
+    layout is accepted (the header is only checked, never used to map columns), as is a
+    14-column header over a row without ``computer_ip``. Otherwise the row has the header's
+    width.
     """
     layout = AGENT_STATUS
     classify_answer(layout.function, text)
     table = read_table(text, layout, delimiter)
     line, f = _one_row(layout, table)
-    if len(f) < _AGENT_STATUS_COLUMNS:
-        raise _column_count_error(layout, len(f), line, "at least 13")
     lead_id, calls_today, user_level = _ints(layout, f, line, (2, 4, 7))
     computer_ip = f[13] if len(f) > _AGENT_STATUS_COLUMNS and f[13] else None
     return AgentStatus(
@@ -277,8 +317,6 @@ def _group_counts(layout: Layout, text: str, delimiter: str | None) -> tuple[lis
     classify_answer(layout.function, text)
     table = read_table(text, layout, delimiter)
     line, f = _one_row(layout, table)
-    if len(f) < len(layout.columns):
-        raise _column_count_error(layout, len(f), line, f"at least {len(layout.columns)}")
     return f, line
 
 
@@ -298,22 +336,27 @@ def parse_in_group_status(text: str, *, delimiter: str | None = None) -> InGroup
     return InGroupStatus(tuple(f[0].split()), *counts)
 
 
-def parse_campaigns_list(text: str, *, delimiter: str | None = None) -> tuple[CampaignInfo, ...]:
-    """Parse ``campaigns_list``: 12 columns, or the 8 of builds before 240718."""
+def parse_campaigns_list(
+    text: str, *, delimiter: str | None = None, expected: Sequence[str] | None = None
+) -> tuple[CampaignInfo, ...]:
+    """Parse ``campaigns_list``: 12 columns, or the 8 of builds before 240718.
+
+    Every row has the header's width (without a header, the first row's). ``expected`` are
+    campaign ids that must be listed: one missing is an
+    :class:`~wallboard.vicidial.errors.IncompleteAnswer`, because an answer cut after a whole
+    row would otherwise make the campaigns after it vanish from the board.
+    """
     layout = CAMPAIGNS_LIST
     classify_answer(layout.function, text)
     table = read_table(text, layout, delimiter)
     campaigns: list[CampaignInfo] = []
-    for line, f in _numbered_rows(table):
-        count = len(f)
-        if count != _CAMPAIGNS_LEGACY and count < _CAMPAIGNS_CURRENT:
-            raise _column_count_error(layout, count, line, "12, or 8 from builds before 240718")
+    for line, f in _numbered_rows(table, layout):
         if not f[0]:
             raise _empty_error(layout, line, 0)
         active = _yes_no(layout, f[2], line, 2)
         dial_level = _finite_float(layout, f[5], line, 5)
         statuses = tuple(status for status in f[7].split() if status != "-")
-        if count == _CAMPAIGNS_LEGACY:
+        if len(f) == _CAMPAIGNS_LEGACY:
             campaigns.append(
                 CampaignInfo(f[0], f[1], active, f[3], f[4], dial_level, f[6], statuses)
             )
@@ -324,6 +367,16 @@ def parse_campaigns_list(text: str, *, delimiter: str | None = None) -> tuple[Ca
                 f[0], f[1], active, f[3], f[4], dial_level, f[6], statuses, timeout, *f[9:12]
             )
         )
+    if not campaigns:
+        raise _header_only_error(layout, table)
+    missing = _missing(
+        layout.function,
+        expected,
+        {campaign.campaign_id for campaign in campaigns},
+        "cut off, or not viewable by the API user",
+    )
+    if missing is not None:
+        raise missing
     return tuple(campaigns)
 
 
@@ -342,30 +395,34 @@ def _yes_no(layout: Layout, value: str, line: int, position: int) -> bool:
 def parse_hopper_list(text: str, campaign_id: str, *, delimiter: str | None = None) -> HopperCount:
     """Count the leads in one campaign's hopper: the number of ``hopper_list`` data rows.
 
-    ``THERE ARE NO LEADS IN THE HOPPER`` is 0 leads. Each row must at least reach ``lead_id``
-    with a whole number there, so a garbled body is an error rather than a lead count.
+    ``THERE ARE NO LEADS IN THE HOPPER`` is 0 leads; a header alone is a cut answer. Each row
+    has the header's width (without a header, the first row's, at least through ``lead_id``)
+    with a whole number as ``lead_id``, so a garbled body is an error rather than a lead count.
     """
     layout = HOPPER_LIST
     if classify_answer(layout.function, text) is Answer.NO_DATA:
         return HopperCount(campaign_id=campaign_id, leads=0)
     table = read_table(text, layout, delimiter)
     leads = 0
-    for line, f in _numbered_rows(table):
-        if len(f) < _HOPPER_MINIMUM:
-            raise _column_count_error(layout, len(f), line, "at least 3 (through lead_id)")
+    for line, f in _numbered_rows(table, layout):
         _ints(layout, f, line, (2,))
         leads += 1
+    if not leads:
+        raise _header_only_error(layout, table)
     return HopperCount(campaign_id=campaign_id, leads=leads)
 
 
 def parse_call_status_stats(
-    text: str, *, delimiter: str | None = None
+    text: str, *, delimiter: str | None = None, expected: Sequence[str] | None = None
 ) -> tuple[CallStatusStats, ...]:
     """Parse ``call_status_stats``: ``code|calls|answered|00-n,...,23-n|STATUS-n,...|`` lines.
 
     This function ignores ``stage`` on the server, so ``delimiter`` is ignored too (always
-    pipe) and there is never a header. Hours are read by their label, not their position; an
-    hour that is not printed counts 0. The status list may be empty.
+    pipe) and there is never a header. Every line has the five fields and the final ``|``.
+    Hours are read by their label, not their position; an hour that is not printed counts 0.
+    The status list may be empty. ``expected`` are the requested campaigns: VICIdial prints a
+    line for each, calls or not (API.md §5.7), so one without a line means the answer was cut
+    (:class:`~wallboard.vicidial.errors.IncompleteAnswer`).
     """
     function = "call_status_stats"
     classify_answer(function, text)
@@ -373,9 +430,10 @@ def parse_call_status_stats(
     table = Table(delimiter=DEFAULT_DELIMITER, header=None, first_line=first, lines=lines)
     stats: list[CallStatusStats] = []
     for line, f in _numbered_rows(table):
-        if len(f) < _CALL_STATUS_STATS_COLUMNS:
+        if len(f) != _CALL_STATUS_STATS_FIELDS or f[5]:
             raise ParseError(
-                f"line has {len(f)} fields, expected code|calls|answered|hours|statuses|",
+                f"line has {len(f)} fields, expected code|calls|answered|hours|statuses| "
+                "(five, then the final |)",
                 function=function,
                 line=line,
             )
@@ -399,6 +457,14 @@ def parse_call_status_stats(
                 statuses=_status_counts(f[4], line),
             )
         )
+    missing = _missing(
+        function,
+        expected,
+        {line.code for line in stats},
+        "cut off, or not a campaign the API user can see",
+    )
+    if missing is not None:
+        raise missing
     return tuple(stats)
 
 

@@ -6,97 +6,88 @@ holding the snapshot store, never the client. That is what keeps N screens as ch
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from wallboard.snapshot_json import api_document
+from wallboard.snapshot_json import iso
 from wallboard.web.keys import CONTEXT, HUB, WebContext
 from wallboard.web.pages import board_page, index_page
-from wallboard.web.sse import StreamHub, dumps
+from wallboard.web.render import BoardDocuments, UnknownBoard, dumps
+from wallboard.web.sse import StreamHub
+
+#: The per-board renders shared by ``/api/snapshot`` and the SSE streams.
+DOCUMENTS = web.AppKey("documents", BoardDocuments)
 
 routes = web.RouteTableDef()
 
 
-def _board_campaigns(context: WebContext, request: web.Request) -> list[str] | None:
+def _json(document: object, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(document), status=status, content_type="application/json")
+
+
+def _board(request: web.Request) -> str | None:
     """``?board=NAME`` narrows the API to one board's campaigns; unknown names are a 404."""
     name = request.query.get("board")
-    if name is None:
-        return None
-    for board in context.boards:
-        if board.name == name:
-            return None if board.campaigns == "all" else list(board.campaigns)
-    raise web.HTTPNotFound(
-        text=dumps({"error": f"no board named {name!r}"}), content_type="application/json"
-    )
-
-
-def _document(context: WebContext, campaigns: list[str] | None) -> dict[str, Any] | None:
-    snapshot = context.store.latest()
-    if snapshot is None:
-        return None
-    return api_document(
-        snapshot,
-        context.clock(),
-        limit=context.limit,
-        alerts=context.alerts(),
-        campaigns=campaigns,
-        warn_at=context.warn_at,
-        critical_at=context.critical_at,
-    )
+    if name is not None:
+        try:
+            request.app[DOCUMENTS].campaigns(name)
+        except UnknownBoard:
+            raise web.HTTPNotFound(
+                text=dumps({"error": f"no board named {name!r}"}).decode(),
+                content_type="application/json",
+            ) from None
+    return name
 
 
 @routes.get("/api/snapshot")
 async def snapshot(request: web.Request) -> web.Response:
-    context = request.app[CONTEXT]
-    document = _document(context, _board_campaigns(context, request))
+    document = request.app[DOCUMENTS].document(_board(request))
     if document is None:
-        return web.json_response(
-            {"error": "no data yet: the first poll has not completed"}, status=503
-        )
-    return web.json_response(document, dumps=dumps)
+        return _json({"error": "no data yet: the first poll has not completed"}, status=503)
+    return web.Response(body=document, content_type="application/json")
 
 
 @routes.get("/api/events")
 async def events(request: web.Request) -> web.StreamResponse:
-    context = request.app[CONTEXT]
-    campaigns = _board_campaigns(context, request)
-
-    def render() -> str | None:
-        document = _document(context, campaigns)
-        return None if document is None else dumps(document)
-
-    return await request.app[HUB].serve(request, render)
+    return await request.app[HUB].serve(request, _board(request))
 
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return _json({"status": "ok"})
 
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
+    """200 when every floor source is fresh; 503 naming what is wrong and, for a blocked
+    login, the operator's fix (a rejected login is not "slow data": it never heals alone)."""
     context = request.app[CONTEXT]
     snapshot = context.store.latest()
     if snapshot is None:
-        return web.json_response(
-            {"ready": False, "reason": "no snapshot yet: waiting for the first poll"}, status=503
-        )
+        return _json({"ready": False, "reason": "no snapshot yet: waiting for the first poll"}, 503)
     now = context.clock()
-    stale = snapshot.stale_sources(now)
-    if stale:
-        reasons = {}
-        for name in stale:
-            status = snapshot.source(name)
-            age = status.age(now) if status else None
-            reasons[name] = {
-                "age_seconds": None if age is None else round(age, 1),
-                "error": status.last_error if status else None,
-            }
-        return web.json_response(
-            {"ready": False, "reason": "stale sources", "sources": reasons}, status=503
+    reasons = {}
+    for name in snapshot.stale_sources(now):
+        status = snapshot.source(name)
+        age = status.age(now) if status else None
+        reasons[name] = {
+            "age_seconds": None if age is None else round(age, 1),
+            "error": status.last_error if status else None,
+        }
+    block = snapshot.login_block
+    if block is not None:
+        next_probe = iso(block.next_probe)
+        return _json(
+            {
+                "ready": False,
+                "reason": f"VICIdial login blocked ({block.cause}): {block.fix}",
+                "login": {"cause": block.cause, "fix": block.fix, "next_probe": next_probe},
+                "sources": reasons,
+            },
+            503,
         )
-    return web.json_response({"ready": True, "age_seconds": snapshot.age_seconds(now)})
+    if reasons:
+        return _json({"ready": False, "reason": "stale sources", "sources": reasons}, 503)
+    return _json({"ready": True, "age_seconds": snapshot.age_seconds(now)})
 
 
 @routes.get("/metrics")
@@ -123,22 +114,32 @@ async def board(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     for candidate in request.app[CONTEXT].boards:
         if candidate.name == name:
-            return web.Response(
-                text=board_page(candidate.name, candidate.title), content_type="text/html"
+            page = board_page(
+                candidate.name,
+                candidate.title,
+                heartbeat_seconds=request.app[CONTEXT].heartbeat_seconds,
             )
+            return web.Response(text=page, content_type="text/html")
     raise web.HTTPNotFound(text=f"no board named {name!r}")
 
 
 def build_web_app(context: WebContext) -> web.Application:
-    """The app; the caller adds the daemon's ``cleanup_ctx`` (poller, cache, sessions)."""
+    """The app; the caller adds the daemon's ``cleanup_ctx`` (poller, cache, sessions) and
+    wires the store's change callback to ``app[HUB].notify`` (and the freshness watcher to
+    ``app[HUB].notify_freshness``)."""
     app = web.Application()
     app[CONTEXT] = context
-    hub = StreamHub()
-    app[HUB] = hub
+    documents = BoardDocuments(context)
+    app[DOCUMENTS] = documents
+    app[HUB] = StreamHub(documents, heartbeat_seconds=context.heartbeat_seconds)
     app.add_routes(routes)
+
+    async def start_heartbeats(app: web.Application) -> None:
+        app[HUB].start()
 
     async def close_streams(app: web.Application) -> None:
         await app[HUB].close()
 
+    app.on_startup.append(start_heartbeats)
     app.on_shutdown.append(close_streams)
     return app

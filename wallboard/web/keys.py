@@ -10,8 +10,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from wallboard.config import BoardConfig
-from wallboard.snapshot import Snapshot
-from wallboard.web.sse import StreamHub
+from wallboard.snapshot import Snapshot, utcnow
+from wallboard.web.sse import StreamHub, heartbeat_seconds_from_environment
+from wallboard.windows import Thresholds
 
 
 class SnapshotSource(Protocol):
@@ -22,16 +23,25 @@ class SnapshotSource(Protocol):
 
 @dataclass(frozen=True)
 class WebContext:
-    """Everything the handlers need, fixed at start-up."""
+    """Everything the handlers need, fixed at start-up.
+
+    ``clock`` is the server's wall clock (aware UTC): every age on a page is computed from
+    the heartbeat's ``now``, so tests inject a fake clock here. ``heartbeat_seconds`` is the
+    SSE heartbeat period (at most 15 s, CONTRACT §4); the page learns it from its HTML.
+    ``thresholds`` grade each drop window (severity is the daemon's verdict, never the
+    page's); without it ``limit``/``warn_at``/``critical_at`` and the default ``min_answered``.
+    """
 
     store: SnapshotSource
     limit: float
     warn_at: float | None = None
     critical_at: float | None = None
     boards: Sequence[BoardConfig] = ()
-    clock: Callable[[], datetime] = field(default=datetime.now)
+    clock: Callable[[], datetime] = field(default=utcnow)
     alerts: Callable[[], Sequence[dict[str, Any]]] = field(default=lambda: ())
     metrics: Callable[[], bytes] | None = None
+    heartbeat_seconds: float = field(default_factory=heartbeat_seconds_from_environment)
+    thresholds: Thresholds | None = None
 
 
 CONTEXT = web.AppKey("context", WebContext)

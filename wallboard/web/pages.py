@@ -27,12 +27,17 @@ def index_page(boards: Sequence[BoardConfig]) -> str:
     )
 
 
-def board_page(name: str, title: str) -> str:
-    """The TV page: inline CSS and JS, fed by ``/api/events?board=<name>``."""
+def board_page(name: str, title: str, *, heartbeat_seconds: float) -> str:
+    """The TV page: inline CSS and JS, fed by ``/api/events?board=<name>``.
+
+    The heartbeat period is in the page because the page must know it before any event
+    arrives: "no event for two periods" is how it tells a dead server from a quiet floor.
+    """
     page = _static("board.html")
     return (
         page.replace("{{TITLE}}", html.escape(title))
         .replace("{{BOARD}}", html.escape(name))
+        .replace("{{HEARTBEAT}}", f"{heartbeat_seconds:g}")
         .replace("/*{{CSS}}*/", _static("board.css"))
         .replace("/*{{JS}}*/", _static("board.js"))
     )

@@ -1,86 +1,220 @@
-"""Server-Sent Events to TVs: one snapshot event at connect and after every change.
+"""Server-Sent Events to TVs: the same bytes for every screen, a heartbeat for all of them.
 
-A slow or frozen TV must never hold up the others or grow memory: each client has a single
-"latest" slot (an :class:`asyncio.Event`), not a queue. A change only sets the event; the
-client's own task reads the newest snapshot when it gets to it, so intermediate snapshots are
-skipped, never buffered. Comment pings keep proxies and the browser's EventSource from timing
-out, and on shutdown every stream is closed so the process exits promptly.
+Events (CONTRACT §4): ``snapshot`` at connect and after every content change, never when
+nothing changed; ``heartbeat`` (server time and freshness) every ``heartbeat_seconds`` and at
+once when the set of stale sources changes, so a page can tell "quiet" from "connection lost"
+and compute every age from the server's clock.
+
+Work is per change, not per client. The frames come from a :class:`FrameSource` that renders
+each board once per content version and each heartbeat once per tick; every stream writes
+those same ``bytes`` objects. A slow or frozen TV must never hold up the others or grow
+memory: each stream has one "wake" flag, not a queue. A wake-up makes the stream's own task
+write the *newest* frames it has not sent yet, so a TV that falls behind skips intermediate
+versions. A write that stalls for ``send_timeout`` drops that TV (it reconnects).
+
+aiohttp-sse is no longer used: its ``send`` splits and encodes every event per client, which
+is exactly the cost this module removes, and its per-client ping timer is replaced by the
+hub's one heartbeat. What it did besides (event-stream headers, dropping a hung peer) is the
+dozen lines of :meth:`StreamHub.serve`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-from collections.abc import Callable
+import os
+import socket
+from typing import Protocol
 
 from aiohttp import web
-from aiohttp_sse import EventSourceResponse
 
 log = logging.getLogger(__name__)
 
-#: Comment pings; CONTRACT §4 asks for one at least every 15 s.
-PING_SECONDS = 10.0
+#: CONTRACT §4 asks for a heartbeat at least every 15 s.
+HEARTBEAT_SECONDS = 10.0
+
+#: A hidden hook for tests that run a real ``wallboard run`` process and want to see the
+#: page's "connection lost" banner within seconds instead of within 20 s.
+HEARTBEAT_ENV = "WALLBOARD_TEST_HEARTBEAT_SECONDS"
+
+#: A write that has not completed after this long means a hung TV: drop it.
+SEND_TIMEOUT = 10.0
+
+#: A new stream gets a freshly rendered heartbeat unless the shared one is younger than this.
+FRESH_HEARTBEAT_SECONDS = 1.0
+
+_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # nginx: pass events through, do not buffer them
+}
+#: Sent once at connect: how long the browser waits before reconnecting after a drop.
+_RETRY = b"retry: 2000\n\n"
+
+
+def heartbeat_seconds_from_environment() -> float:
+    """The heartbeat period: :data:`HEARTBEAT_SECONDS` unless a test sets :data:`HEARTBEAT_ENV`."""
+    text = os.environ.get(HEARTBEAT_ENV, "")
+    try:
+        seconds = float(text)
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return seconds if 0 < seconds <= 15 else HEARTBEAT_SECONDS
+
+
+class FrameSource(Protocol):
+    """Where the hub gets its frames (:class:`~wallboard.web.render.BoardDocuments`)."""
+
+    @property
+    def version(self) -> int: ...
+
+    def changed(self) -> None: ...
+
+    def snapshot_frame(self, board: str | None) -> tuple[int, bytes] | None: ...
+
+    def heartbeat_frame(self) -> bytes: ...
+
+
+class _Stream:
+    """One connected TV: what it shows and what it has been sent."""
+
+    __slots__ = ("board", "sent_beat", "sent_version", "wake")
+
+    def __init__(self, board: str | None) -> None:
+        self.board = board
+        self.wake = asyncio.Event()
+        self.sent_version = -1
+        self.sent_beat = -1
 
 
 class StreamHub:
-    """Tracks open SSE responses and wakes them on change."""
+    """Open SSE streams, woken on a content change and on every heartbeat."""
 
-    def __init__(self) -> None:
-        self._clients: dict[EventSourceResponse, asyncio.Event] = {}
+    def __init__(
+        self,
+        frames: FrameSource,
+        *,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        send_timeout: float = SEND_TIMEOUT,
+    ) -> None:
+        self._frames = frames
+        self.heartbeat_seconds = heartbeat_seconds
+        self._send_timeout = send_timeout
+        self._streams: set[_Stream] = set()
+        self._beat = b""
+        self._beat_version = 0
+        self._beat_at = float("-inf")
+        self._ticker: asyncio.Task[None] | None = None
         self._closing = False
 
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._streams)
 
     def notify(self) -> None:
-        """Mark every client's slot dirty (called from the cache's change callback)."""
-        for event in self._clients.values():
-            event.set()
+        """The content changed (the store's change callback): every stream sends it once."""
+        self._frames.changed()
+        self._wake_all()
 
-    async def serve(
-        self, request: web.Request, render: Callable[[], str | None]
-    ) -> web.StreamResponse:
-        """Stream ``render()`` (the JSON of the latest snapshot) until the client goes."""
-        response = EventSourceResponse(ping_interval=PING_SECONDS, send_timeout=10.0, sep="\n")
-        await response.prepare(request)
-        changed = asyncio.Event()
-        changed.set()  # the first event goes out at connect
-        self._clients[response] = changed
-        # One watcher per client for its whole life: it ends when the ping task finds the TV
-        # gone (or shutdown stops the stream). Never cancelled mid-stream, because cancelling
-        # it would cancel the ping task with it.
-        closed = asyncio.ensure_future(response.wait())
-        try:
-            while not self._closing:
-                waiter = asyncio.ensure_future(changed.wait())
-                done, _ = await asyncio.wait({waiter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if waiter not in done:
-                    waiter.cancel()
-                    break
-                if self._closing:
-                    break
-                changed.clear()
-                data = render()
-                if data is not None:
-                    await response.send(data, event="snapshot")
-        except (ConnectionResetError, TimeoutError, asyncio.CancelledError):
-            pass
-        finally:
-            self._clients.pop(response, None)
-            closed.cancel()
-            response.stop_streaming()
-        return response
+    def notify_freshness(self) -> None:
+        """The set of stale sources changed: send every stream a heartbeat now, not at the
+        next tick, so TVs show (or clear) the stale banner the moment it becomes true."""
+        if self._streams:  # with nobody listening, the next stream renders its own
+            self._new_heartbeat()
+            self._wake_all()
+
+    def start(self) -> None:
+        """Begin the heartbeat ticker (aiohttp ``on_startup``)."""
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="sse-heartbeat")
 
     async def close(self) -> None:
-        """Close every stream (aiohttp ``on_shutdown``): TVs reconnect to the next process."""
+        """Stop the ticker and end every stream (aiohttp ``on_shutdown``): TVs reconnect to
+        the next process."""
         self._closing = True
-        for response, event in list(self._clients.items()):
-            event.set()
-            response.stop_streaming()
-        self._clients.clear()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        self._wake_all()
+
+    async def serve(self, request: web.Request, board: str | None) -> web.StreamResponse:
+        """Stream ``board`` to this client until it goes or the server stops."""
+        response = web.StreamResponse(headers=_HEADERS)
+        response.force_close()  # never reuse this connection for another request
+        await response.prepare(request)
+        _drop_hung_peer_after(request, self._send_timeout)
+        stream = _Stream(board)
+        if asyncio.get_running_loop().time() - self._beat_at > FRESH_HEARTBEAT_SECONDS:
+            self._new_heartbeat()  # the first ages a TV shows must be right, not 10 s old
+        self._streams.add(stream)
+        try:
+            await self._write(response, _RETRY)
+            while not self._closing:
+                for frame in self._pending(stream):
+                    await self._write(response, frame)
+                await stream.wake.wait()
+                stream.wake.clear()
+        except (ConnectionError, TimeoutError):
+            if request.transport is not None:
+                request.transport.abort()
+        finally:
+            self._streams.discard(stream)
+        return response
+
+    def _pending(self, stream: _Stream) -> list[bytes]:
+        """The newest frames this stream has not had: snapshot first, then the heartbeat."""
+        frames = []
+        if stream.sent_version != self._frames.version:
+            rendered = self._frames.snapshot_frame(stream.board)
+            if rendered is None:  # no data yet: the first snapshot will be a change
+                stream.sent_version = self._frames.version
+            else:
+                stream.sent_version, frame = rendered
+                frames.append(frame)
+        if stream.sent_beat != self._beat_version:
+            stream.sent_beat = self._beat_version
+            frames.append(self._beat)
+        return frames
+
+    async def _write(self, response: web.StreamResponse, frame: bytes) -> None:
+        async with asyncio.timeout(self._send_timeout):
+            await response.write(frame)
+
+    def _new_heartbeat(self) -> None:
+        self._beat = self._frames.heartbeat_frame()
+        self._beat_version += 1
+        self._beat_at = asyncio.get_running_loop().time()
+
+    def _wake_all(self) -> None:
+        for stream in self._streams:
+            stream.wake.set()
+
+    async def _tick(self) -> None:
+        """A heartbeat every period, rendered once for all streams (none when nobody listens)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due = max(due + self.heartbeat_seconds, loop.time())
+            await asyncio.sleep(due - loop.time())
+            if self._streams:
+                try:
+                    self._new_heartbeat()
+                except Exception:  # a bad render must not end heartbeats for good
+                    log.exception("heartbeat render failed")
+                    continue
+                self._wake_all()
 
 
-def dumps(document: object) -> str:
-    """Compact JSON for the wire (non-ASCII names stay readable)."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+def _drop_hung_peer_after(request: web.Request, seconds: float) -> None:
+    """Let the kernel abort the connection when sent data stays unacknowledged this long
+    (Linux ``TCP_USER_TIMEOUT``): a TV that vanished without a FIN is noticed at the next
+    heartbeat instead of when its socket buffer finally fills up, which may take days."""
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    transport = request.transport
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if option is None or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, int(seconds * 1000))

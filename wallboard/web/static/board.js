@@ -1,29 +1,56 @@
 "use strict";
-// The TV page: one EventSource, render on every "snapshot" event, tick ages every second.
-// Ages are computed from the server's own clock (taken_at + age_seconds at receipt), so a TV
-// whose clock is wrong still shows the right "updated N s ago" and time-in-state.
+// The TV page: one EventSource; "snapshot" events carry the figures, "heartbeat" events the
+// server's clock and freshness. Every age on screen is computed from the last heartbeat's
+// `now` (plus the time since it arrived) and each source's `last_success`, never from an age
+// cached in a snapshot, and never from the TV's own clock, which may be wrong.
+// Colours come from the server's verdict (`windows.today.severity`); this page never grades a
+// drop rate itself, and never says anything with colour alone.
 (function () {
-  const board = document.body.dataset.board;
+  const body = document.body;
+  const board = body.dataset.board;
+  const PERIOD = (Number(body.dataset.heartbeat) || 10) * 1000;  // heartbeat period, ms
+  const LOST_AFTER = 2 * PERIOD;      // no event for this long: the connection is lost
+  const RECONNECT_AFTER = 3 * PERIOD; // ...and for this long: start a new EventSource
   const STATES = ["waiting", "incall", "paused", "dispo", "dead", "dial"];
-  let latest = null;
-  let receivedAt = 0;
+  // What a supervisor calls each VICIdial source (the banner never shows API names).
+  const SOURCE_WORDS = {
+    logged_in_agents: "agents", call_status_stats: "call counts", campaigns_list: "campaigns",
+    hopper_list: "hopper", in_group_status: "inbound queues", version: "dialer clock",
+  };
+  const LOGIN_WORDS = {
+    bad_credentials: "VICIdial rejects the wallboard's login", locked: "VICIdial locked the wallboard's API user",
+    ip_blocked: "VICIdial does not accept this wallboard server's address",
+    two_factor: "VICIdial asks the wallboard for a two-factor login",
+  };
+  const SEVERITY = {  // icon + word: the meaning survives without colour
+    ok: "✓ OK", warning: "⚠ WARNING", critical: "✖ CRITICAL", insufficient: "· TOO FEW CALLS",
+  };
+
+  let latest = null;     // the last snapshot document
+  let fresh = null;      // the last freshness: a heartbeat (or, before one, the snapshot's)
+  let freshAt = 0;       // Date.now() when `fresh` arrived
+  let lastEventAt = 0;   // Date.now() of the last event of any kind (0: none yet)
+  const pageStart = Date.now();
+  let connectedAt = pageStart;
+  let source = null;
+  let backoff = 1000;
+  let reconnectTimer = null;
+
   const el = (id) => document.getElementById(id);
   const pct = (r) => (r * 100).toFixed(2) + "%";
   const num = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+  const words = (names) => names.map((n) => SOURCE_WORDS[n] || "other figures").join(", ");
 
-  function sinceReceipt() { return (Date.now() - receivedAt) / 1000; }
+  // The server's clock now: the last heartbeat's `now` plus the time since it arrived.
+  function serverNow() {
+    return fresh ? Date.parse(fresh.now) + (Date.now() - freshAt) : null;
+  }
 
-  // Colour follows the alert engine when it has an opinion, else the configured thresholds,
-  // so a campaign over the limit is never shown green.
-  function severity(c) {
-    const mine = (latest.alerts || []).filter((a) => a.campaign === c.id);
-    if (mine.some((a) => a.severity === "critical")) return "critical";
-    if (mine.some((a) => a.severity === "warning")) return "warning";
-    const t = latest.thresholds || {};
-    if (t.critical_at !== null && t.critical_at !== undefined && c.drop_ratio >= t.critical_at) return "critical";
-    if (t.warn_at !== null && t.warn_at !== undefined && c.drop_ratio >= t.warn_at) return "warning";
-    return "";
+  // When the live figures (agents and call counts) were last good, as a server instant.
+  function figuresAt() {
+    if (!fresh || fresh.age_seconds === null || fresh.age_seconds === undefined) return null;
+    return Date.parse(fresh.now) - fresh.age_seconds * 1000;
   }
 
   function duration(seconds) {
@@ -33,74 +60,127 @@
     return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
   }
 
-  // "updated N ago" is the newest poll; a source that stopped updating raises the banner
-  // (latest.stale), so a stuck source can never hide behind a fresh one.
-  function ageNow() {
-    if (!latest) return null;
-    const ages = Object.values(latest.sources || {}).map((s) => s.age_seconds).filter((a) => a !== null);
-    if (!ages.length) return null;
-    return Math.min(...ages) + sinceReceipt();
+  const clockTime = (ms, seconds) => new Date(ms).toLocaleTimeString([], seconds ?
+    {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"} :
+    {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+
+  function connectionLost() {
+    return Date.now() - (lastEventAt || pageStart) > LOST_AFTER;
   }
 
-  function renderFreshness() {
-    const age = ageNow();
-    const fresh = el("freshness");
+  function renderConnection(lost) {
+    const banner = el("conn-banner");
+    banner.hidden = !lost;
+    body.classList.toggle("lost", lost);
+    if (!lost) return;
+    const at = figuresAt();
+    banner.textContent = !lastEventAt && !latest ? "⚠ CONNECTION LOST — cannot reach the wallboard server" :
+      "⚠ CONNECTION LOST — figures from " + (at === null ? "(none received)" : clockTime(at, true));
+  }
+
+  function renderFreshness(lost) {
+    const pill = el("freshness");
     const banner = el("stale-banner");
-    const stale = !latest || latest.stale || age === null;
-    fresh.className = stale ? "stale" : "fresh";
+    const now = serverNow();
+    const at = figuresAt();
+    const age = now === null || at === null ? null : (now - at) / 1000;
+    const stale = !fresh || fresh.stale;
     const ago = age === null ? "" : age < 60 ? Math.floor(age) + " s" : duration(age);
-    fresh.textContent = age === null ? "NO DATA" : (stale ? "STALE, updated " : "updated ") + ago + " ago";
-    banner.hidden = !stale;
-    document.body.classList.toggle("stale-data", stale);
-    if (stale) {
-      const which = latest && latest.stale_sources && latest.stale_sources.length ? " (" + latest.stale_sources.join(", ") + ")" : "";
-      const oldest = latest && latest.age_seconds !== null ? latest.age_seconds + sinceReceipt() : null;
-      banner.textContent = latest ? "DATA NOT UPDATING" + which + " — oldest figures are " + (oldest === null ? "missing" : duration(oldest) + " old") : "Waiting for the wallboard server…";
+    if (lost) {
+      pill.className = "lost";
+      pill.textContent = "NO CONNECTION";
+    } else {
+      pill.className = stale ? "stale" : "fresh";
+      pill.textContent = age === null ? "NO DATA" : (stale ? "⚠ STALE, updated " : "✓ updated ") + ago + " ago";
     }
-    el("clock").textContent = new Date().toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    // The connection banner says it all while the server is unreachable: its freshness is
+    // as old as the connection, so the red banner would only repeat a stale verdict.
+    const blocked = Boolean(latest && latest.login && latest.login.cause);
+    banner.hidden = lost || !(stale || blocked);
+    body.classList.toggle("stale-data", stale && !lost);
+    if (!banner.hidden) setBanner(banner, staleText(now));
+  }
+
+  // The stale banner: what stopped updating, in a supervisor's words, and how old it is; when
+  // the daemon's login to VICIdial is blocked, that is the reason, with the operator's fix.
+  function staleText(now) {
+    const block = latest && latest.login;
+    if (block && block.cause) {
+      const probe = block.next_probe ? " Next try " + clockTime(Date.parse(block.next_probe), false) + "." : "";
+      const fix = (block.fix || "").replace(/([^.])$/, "$1.");
+      return ["⚠ DATA NOT UPDATING — " + (LOGIN_WORDS[block.cause] || "the dialer refuses the wallboard's login"), fix + probe];
+    }
+    const names = (fresh && fresh.stale_sources) || [];
+    if (!names.length) return ["⚠ Waiting for the first figures from the dialer…", ""];
+    const times = names.map((n) => ((fresh.sources || {})[n] || {}).last_success).filter(Boolean).map(Date.parse);
+    const oldest = times.length && now !== null ? " — oldest figures are " + duration((now - Math.min(...times)) / 1000) + " old" : " — never received";
+    return ["⚠ DATA NOT UPDATING (" + words(names) + ")" + oldest, ""];
+  }
+
+  function setBanner(banner, [headline, detail]) {
+    const text = headline + "\n" + detail;
+    if (banner.dataset.text === text) return;  // unchanged: leave the DOM (and layout) alone
+    banner.dataset.text = text;
+    banner.innerHTML = esc(headline) + (detail ? `<small>${esc(detail)}</small>` : "");
+  }
+
+  function renderClockAndAges() {
+    const now = serverNow();
+    el("clock").textContent = clockTime(now === null ? Date.now() : now, false);
+    if (now === null) return;
     document.querySelectorAll(".agent .since").forEach((node) => {
-      node.textContent = duration(Number(node.dataset.base) + sinceReceipt());
+      const since = Number(node.dataset.since);
+      node.textContent = (node.dataset.exact === "0" ? "≥ " : "") + duration((now - since) / 1000);
     });
   }
 
-  function everFetched(source) {
-    const s = (latest.sources || {})[source];
-    return Boolean(s && s.last_success);
+  function everFetched(name) {
+    const sources = (fresh && fresh.sources) || (latest && latest.sources) || {};
+    return Boolean(sources[name] && sources[name].last_success);
+  }
+
+  function severity(c, windowName) {
+    const w = c.windows && c.windows[windowName];
+    return w && Object.prototype.hasOwnProperty.call(SEVERITY, w.severity) ? w.severity : "";
   }
 
   function card(c) {
     // Figures from a source that never answered are unknown ("–"), never a reassuring 0.
     const stats = everFetched("call_status_stats");
-    const sev = stats ? severity(c) : "";
-    const figure = (value, format) => (stats ? format(value) : "–");
-    const total = STATES.reduce((n, s) => n + c.agents[s], 0) || 1;
+    const sev = stats ? severity(c, "today") : "";
+    const sev30 = stats ? severity(c, "30d") : "";
+    const figure = (value, format) => (stats && value !== null && value !== undefined ? format(value) : "–");
     const bar = STATES.filter((s) => c.agents[s] > 0).map((s) =>
       `<span class="s-${s}" style="flex:${c.agents[s]}">${c.agents[s]}</span>`).join("");
     const legend = STATES.filter((s) => c.agents[s] > 0).map((s) => `<span>${s} ${c.agents[s]}</span>`).join("");
-    return `<article class="card ${sev} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}">
+    const badge = sev ? `<div class="badge sev-${sev}">${SEVERITY[sev]}</div>` : "";
+    const mark30 = sev30 === "warning" || sev30 === "critical" ? SEVERITY[sev30].split(" ")[0] + " " : "";
+    return `<article class="card sev-${sev || "none"} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}" data-severity="${sev}">
       <h2>${esc(c.name || c.id)}</h2>
       <div class="sub">${esc(c.id)}${c.dial_method ? " · " + esc(c.dial_method) : ""} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
       <div class="big">
-        <div><div class="label">Drop rate today</div><div class="drop ${sev}">${figure(c.drop_ratio, pct)}</div></div>
+        <div><div class="label">Drop rate today</div><div class="drop sev-${sev || "none"}">${figure(c.drop_ratio, pct)}</div>${badge}</div>
         <div><div class="label">Drops left</div><div class="left">${figure(c.drops_remaining, num)}</div></div>
       </div>
       <div class="stats">
         <div class="stat"><span class="label">Calls</span><b>${figure(c.calls_today, num)}</b></div>
         <div class="stat"><span class="label">Answered</span><b>${figure(c.answered_today, num)}</b></div>
         <div class="stat"><span class="label">Dropped</span><b>${figure(c.dropped_today, num)}</b></div>
-        <div class="stat"><span class="label">30-day</span><b>${figure(c.drop_ratio_30d, pct)}</b></div>
+        <div class="stat"><span class="label">30-day</span><b class="sev-${sev30 || "none"}">${mark30}${figure(c.drop_ratio_30d, pct)}</b></div>
         <div class="stat"><span class="label">Dial level</span><b>${c.dial_level === null ? "–" : c.dial_level.toFixed(2)}</b></div>
         <div class="stat"><span class="label">Hopper</span><b>${num(c.hopper_leads)}</b></div>
       </div>
-      <div class="bar" title="agents">${total && bar ? bar : ""}</div>
+      <div class="bar" title="agents">${bar}</div>
       <div class="legend">${legend || (everFetched("logged_in_agents") ? "no agents logged in" : "agents unknown")}</div>
     </article>`;
   }
 
   function agentTile(a) {
-    const base = (Date.parse(latest.generated_at) - Date.parse(a.state_since)) / 1000;
     const code = a.state === "paused" && a.pause_code ? `<span class="code">${esc(a.pause_code)}</span>` : "";
-    return `<div class="agent ${esc(a.state)}" title="${esc(a.state)}"><span class="name">${esc(a.name || a.user)}</span>${code}<span class="since" data-base="${base - sinceReceipt()}">${duration(base)}</span></div>`;
+    // state_since_exact false: the daemon first saw the agent already in this state, so the
+    // time is a lower bound ("≥ 4:07"), not a fact.
+    const exact = a.state_since_exact === false ? "0" : "1";
+    return `<div class="agent ${esc(a.state)}" title="${esc(a.state)}"><span class="name">${esc(a.name || a.user)}</span>${code}<span class="since" data-since="${Date.parse(a.state_since)}" data-exact="${exact}"></span></div>`;
   }
 
   // Fit every agent on the screen: shrink the tiles when needed, and if even small tiles
@@ -109,6 +189,7 @@
     const box = el("agents");
     box.classList.remove("dense");
     box.innerHTML = latest.agents.map(agentTile).join("");
+    renderClockAndAges();
     if (box.scrollHeight <= box.clientHeight) return;
     box.classList.add("dense");
     if (box.scrollHeight <= box.clientHeight) return;
@@ -125,31 +206,71 @@
     }
   }
 
+  // Banners take room from the agent tiles: re-fit them whenever one comes or goes.
+  let bannersShown = "";
+  function renderStatus() {
+    const lost = connectionLost();
+    renderConnection(lost);
+    renderFreshness(lost);
+    renderClockAndAges();
+    const shown = String(el("conn-banner").hidden) + el("stale-banner").hidden;
+    if (latest && shown !== bannersShown) renderAgents();
+    bannersShown = shown;
+  }
+
   function render() {
-    if (!latest) return;
     el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
     el("inbound").textContent = everFetched("in_group_status") ? num(latest.inbound_calls_waiting) : "–";
-    renderFreshness();  // first: the stale banner changes the room left for agent tiles
+    renderStatus();  // first: the banners change the room left for agent tiles
     renderAgents();
   }
 
+  function received() {
+    lastEventAt = Date.now();
+    backoff = 1000;
+  }
+
   function connect() {
-    const source = new EventSource("/api/events?board=" + encodeURIComponent(board));
+    if (source) source.close();
+    connectedAt = Date.now();
+    source = new EventSource("/api/events?board=" + encodeURIComponent(board));
     source.addEventListener("snapshot", (event) => {
+      received();
       latest = JSON.parse(event.data);
-      receivedAt = Date.now();
+      if (!fresh) {  // the heartbeat that follows at once replaces this
+        fresh = {now: latest.generated_at, stale: latest.stale, stale_sources: latest.stale_sources,
+                 age_seconds: latest.age_seconds, sources: latest.sources};
+        freshAt = Date.now();
+      }
       render();
     });
-    // EventSource reconnects by itself; meanwhile the age keeps counting up on screen.
+    source.addEventListener("heartbeat", (event) => {
+      received();
+      fresh = JSON.parse(event.data);
+      freshAt = Date.now();
+      renderStatus();
+    });
+    // EventSource retries a dropped stream by itself, but gives up (CLOSED) on some
+    // failures, e.g. a server that is down when it retries: then start over, with backoff.
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) reconnectSoon();
+    });
   }
-  let bannerWasHidden = true;
+
+  function reconnectSoon() {
+    if (reconnectTimer !== null) return;
+    const delay = backoff * (0.5 + Math.random());  // jitter: a room of TVs must not stampede
+    backoff = Math.min(backoff * 2, 30000);
+    reconnectTimer = setTimeout(() => { reconnectTimer = null; connect(); }, delay);
+  }
+
   setInterval(() => {
-    renderFreshness();
-    const hidden = el("stale-banner").hidden;
-    if (latest && hidden !== bannerWasHidden) renderAgents();  // the banner came or went
-    bannerWasHidden = hidden;
-  }, 1000);
+    renderStatus();
+    // Silent for three periods: the stream is dead even if the socket says otherwise
+    // (a half-open connection, a proxy holding it): replace it.
+    if (Date.now() - Math.max(lastEventAt, connectedAt) > RECONNECT_AFTER) reconnectSoon();
+  }, Math.min(1000, PERIOD / 2));
   window.addEventListener("resize", () => { if (latest) renderAgents(); });
-  renderFreshness();
+  renderStatus();
   connect();
 })();

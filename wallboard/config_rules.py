@@ -1,0 +1,147 @@
+"""The cross-field rules of the configuration: keys that are each valid but wrong together.
+
+Each rule is a function over :class:`~wallboard.config_loader.KnownValues` (the input as far as
+it validated) returning ``(dotted key, message)`` findings, rather than a pydantic model
+validator, because pydantic runs a model's "after" validators only when all its fields are
+valid: written that way, a missing ``vicidial.pass`` or ``warn_at > critical_at`` would only be
+reported once every field error was fixed. Here they run on every load, next to the field
+errors, and a rule with an operand that is itself invalid (:data:`UNKNOWN`) stays silent.
+
+:func:`config_problems` is the whole rule set; :mod:`wallboard.config` hands it to the loader
+and also runs it from the settings' own validator, so a ``Settings`` built any other way obeys
+the same rules. Rules read values only, never print one: no secret can reach a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from wallboard.config_loader import UNKNOWN, KnownValues
+from wallboard.config_types import ALL, format_duration
+
+__all__ = ["config_problems"]
+
+Problem = tuple[str, str]
+
+_INTERVAL_KEYS = (
+    "agents_interval",
+    "stats_interval",
+    "campaigns_interval",
+    "hopper_interval",
+    "ingroups_interval",
+)
+
+
+def config_problems(known: KnownValues) -> list[Problem]:
+    """Every cross-field problem of the configuration, in the order of the file's sections."""
+    return [
+        *_one_of(known, "vicidial", "pass", "pass_file"),
+        *_timezone_or_offset(known),
+        *_poll_timing(known),
+        *_alert_thresholds(known),
+        *_unique_board_names(known),
+        *_campaigns_polled(known),
+        *_one_of(known, "slack", "token", "token_file"),
+    ]
+
+
+def _known(*values: Any) -> bool:
+    return all(value is not UNKNOWN for value in values)
+
+
+def _one_of(known: KnownValues, section: str, key: str, file_key: str) -> Iterator[Problem]:
+    """A secret comes from the file or from ``*_file``: exactly one of them (when the section
+    is there at all; a missing required section is pydantic's own error)."""
+    if not known.given(section) or known.reported(section):
+        return
+    given = known.given(f"{section}.{key}"), known.given(f"{section}.{file_key}")
+    if given == (False, False):
+        yield f"{section}.{key}", f"required (or give {file_key})"
+    elif given == (True, True):
+        yield f"{section}.{key}", f"give either {key} or {file_key}, not both"
+
+
+def _timezone_or_offset(known: KnownValues) -> Iterator[Problem]:
+    timezone = known.value("vicidial.timezone")
+    if _known(timezone) and timezone and known.given("vicidial.utc_offset"):
+        yield (
+            "vicidial.timezone",
+            "give either timezone or utc_offset, not both (timezone follows daylight saving "
+            "time; a fixed utc_offset does not)",
+        )
+
+
+def _poll_timing(known: KnownValues) -> Iterator[Problem]:
+    """Jitter, the HTTP timeout and the stale alert must fit the poll intervals.
+
+    An invalid interval leaves the others to reason from: the shortest interval is at most the
+    shortest valid one, and the longest at least the longest valid one, so a finding against
+    the valid ones holds whatever the invalid one is meant to be.
+    """
+    intervals = {key: known.value(f"poll.{key}") for key in _INTERVAL_KEYS}
+    valid = {key: interval for key, interval in intervals.items() if _known(interval)}
+    if not valid:
+        return
+    jitter = known.value("poll.jitter")
+    key, shortest = min(valid.items(), key=lambda item: item[1])
+    if _known(jitter) and jitter >= shortest:
+        limit = f"poll.{key} = {format_duration(shortest)}"
+        yield "poll.jitter", f"must be shorter than the shortest interval ({limit})"
+    timeout = known.value("vicidial.timeout")
+    if _known(timeout) and timeout >= shortest:
+        yield (
+            "vicidial.timeout",
+            f"must be shorter than the shortest poll interval "
+            f"(poll.{key} = {format_duration(shortest)})",
+        )
+    stale_after = known.value("alerts.stale_after")
+    key, longest = max(valid.items(), key=lambda item: item[1])
+    if _known(jitter, stale_after) and stale_after <= longest + jitter:
+        yield (
+            "alerts.stale_after",
+            f"must be longer than the longest poll interval plus jitter "
+            f"(poll.{key} + poll.jitter = {format_duration(longest + jitter)}), "
+            "or that source always looks stale",
+        )
+
+
+def _alert_thresholds(known: KnownValues) -> Iterator[Problem]:
+    """warn_at < critical_at <= limit, and the hysteresis margin below warn_at."""
+    limit = known.value("alerts.limit")
+    warn_at = known.value("alerts.warn_at")
+    critical_at = known.value("alerts.critical_at")
+    clear_margin = known.value("alerts.clear_margin")
+    if _known(warn_at, critical_at) and warn_at >= critical_at:
+        yield "alerts.warn_at", f"must be below critical_at ({critical_at})"
+    if _known(critical_at, limit) and critical_at > limit:
+        yield "alerts.critical_at", f"must not be above limit ({limit})"
+    if _known(clear_margin, warn_at) and clear_margin >= warn_at:
+        yield "alerts.clear_margin", f"must be below warn_at ({warn_at}), or alerts never clear"
+
+
+def _unique_board_names(known: KnownValues) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index in range(known.count("boards")):
+        name = known.value(f"boards.{index}.name")
+        if not _known(name):
+            continue
+        if name in seen:
+            yield f"boards.{index}.name", f"board name {name!r} is used twice"
+        seen.add(name)
+
+
+def _campaigns_polled(known: KnownValues) -> Iterator[Problem]:
+    """A board or auto-pause campaign that ``vicidial.campaigns`` leaves out is never polled."""
+    polled = known.value("vicidial.campaigns")
+    if not _known(polled) or polled == ALL:
+        return
+    wanted = [f"boards.{index}.campaigns" for index in range(known.count("boards"))]
+    wanted.append("alerts.auto_pause.campaigns")
+    for key in wanted:
+        campaigns = known.value(key)
+        if not _known(campaigns) or campaigns is None or campaigns == ALL:
+            continue
+        missing = [campaign for campaign in campaigns if campaign not in polled]
+        if missing:
+            yield key, f"{', '.join(missing)} not in vicidial.campaigns, so never polled"
