@@ -141,9 +141,8 @@ async def serve(args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from wallboard.cache.memory import MemorySnapshotStore
-    from wallboard.config import BoardConfig
     from wallboard.web.app import DOCUMENTS, build_web_app
-    from wallboard.web.keys import HUB, WebContext
+    from wallboard.web.keys import HUB, Board, WebContext
 
     store: Any = MemorySnapshotStore()
     await store.start()
@@ -155,7 +154,7 @@ async def serve(args: argparse.Namespace) -> None:
         limit=0.03,
         warn_at=0.025,
         critical_at=0.028,
-        boards=(BoardConfig(name="floor", title="Floor", campaigns="all"),),
+        boards=(Board(name="floor", title="Floor"),),
     )
     app = build_web_app(context)
     store.subscribe(lambda _snapshot: app[HUB].notify())

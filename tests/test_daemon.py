@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.daemon import DaemonHandle, FakeClock, daemon_settings, running_daemon
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
+from tests.support.waiting import eventually
 from wallboard.daemon import POLLER
 
 FAULT_KINDS = [
@@ -309,7 +310,6 @@ async def test_two_instances_on_one_redis_share_one_poller(
 
 
 async def _until_same_snapshot(a: DaemonHandle, b: DaemonHandle) -> None:
-    from tests.support.waiting import eventually
 
     async def same() -> bool:
         sa, sb = await a.get_json("/api/snapshot"), await b.get_json("/api/snapshot")
@@ -319,7 +319,6 @@ async def _until_same_snapshot(a: DaemonHandle, b: DaemonHandle) -> None:
 
 
 async def _eventually_running(handle: DaemonHandle) -> None:
-    from tests.support.waiting import eventually
 
     await eventually(lambda: handle.poller.running, within=10, what="follower takes over")
 
@@ -327,7 +326,6 @@ async def _eventually_running(handle: DaemonHandle) -> None:
 async def test_vicidial_midnight_rolls_today_into_the_thirty_day_window(
     sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
 ) -> None:
-    from tests.support.waiting import eventually
 
     before = await daemon.snapshot()
     yesterday = sim.world.local_today()
@@ -372,8 +370,6 @@ async def test_a_killed_leader_is_replaced_within_one_lock_ttl(
     import socket
     import sys
     import time
-
-    from tests.support.waiting import eventually
 
     ttl = 3.0
     with socket.socket() as probe:
@@ -478,3 +474,39 @@ async def test_a_dialer_down_from_the_start_shows_unknown_not_zero(
         status, ready = await handle.get_json("/readyz")
         assert status == 503
         assert set(ready["sources"]) == set(document["sources"]) - {"version"}
+
+
+async def test_a_static_dialer_sends_one_snapshot_event_while_ages_stay_true(
+    sim: SimHandle, daemon: DaemonHandle, clock: FakeClock
+) -> None:
+    """Five times the longest interval of a frozen floor: exactly one ``snapshot`` event (at
+    connect), ``/readyz`` 200 throughout, and ages that follow the polls, not the events."""
+    frames: list[bytes] = []
+
+    async with daemon.session.get(daemon.url + "/api/events") as response:
+
+        async def collect() -> None:
+            while True:
+                frames.append(await response.content.readuntil(b"\n\n"))
+
+        reader = asyncio.create_task(collect())
+        try:
+            await eventually(
+                lambda: any(f.startswith(b"event: snapshot") for f in frames),
+                within=5,
+                what="the snapshot at connect",
+            )
+            longest = 600.0  # daemon_settings polls every source each 10 minutes
+            for _ in range(int(5 * longest / 60)):
+                clock.advance(60)
+                await daemon.poller.poll_all()
+                status, ready = await daemon.get_json("/readyz")
+                assert status == 200, ready
+                document = await daemon.snapshot()
+                assert document["age_seconds"] == 0.0, "every source answered just now"
+                assert document["stale"] is False
+            await daemon.poller.publish()
+        finally:
+            reader.cancel()
+    snapshots = [f for f in frames if f.startswith(b"event: snapshot")]
+    assert len(snapshots) == 1, f"{len(snapshots)} snapshot events for a floor that never moved"

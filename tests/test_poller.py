@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.daemon import FakeClock
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
+from tests.support.waiting import eventually
 from wallboard.cache import MemorySnapshotStore, SqliteHistoryStore
 from wallboard.poller import Poller, PollPlan
 from wallboard.snapshot import Snapshot
@@ -271,3 +272,39 @@ async def test_a_stretched_hopper_cycle_stays_fresh(tmp_path: Path) -> None:
         hopper_per_minute = 60 / budget.hopper_spacing
         assert budget.priority_per_minute + hopper_per_minute + 0.1 <= 20
         assert poller.statuses["hopper_list"].interval == budget.hopper_interval
+
+
+async def test_a_slow_source_that_failed_at_start_up_is_retried_soon(tmp_path: Path) -> None:
+    """``version`` (every 10 minutes) and a hopper that fail in a dialer blip at start-up are
+    retried within the shortest poll interval, not after their own."""
+    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
+        client = VicidialClient(
+            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
+        )
+        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
+        history = SqliteHistoryStore(tmp_path / "h.db")
+        plan = PollPlan(
+            campaigns=("SALES1",),
+            agents_interval=2,
+            stats_interval=600,
+            campaigns_interval=600,
+            hopper_interval=600,
+            version_interval=600,
+            jitter=0,
+            history_days=1,
+        )
+        poller = Poller(client, store, history, plan)
+        await sim.add_fault("version", "http_500")
+        await sim.add_fault("hopper_list", "reset")
+        try:
+            await poller.start()
+            assert not poller.statuses["version"].ok
+
+            def recovered() -> bool:
+                return poller.statuses["version"].ok and poller.statuses["hopper_list"].ok
+
+            # The shortest interval is 2 s: the first retry comes within it, not in 10 minutes.
+            await eventually(recovered, within=2.0 + 1.5, what="version and hopper retried")
+        finally:
+            await poller.stop()
+            await history.close()

@@ -30,7 +30,7 @@ from wallboard.snapshot import utcnow
 from wallboard.snapshot_json import SnapshotJsonCodec
 from wallboard.vicidial.client import VicidialClient
 from wallboard.web.app import build_web_app
-from wallboard.web.keys import HUB, WebContext
+from wallboard.web.keys import HUB, Board, WebContext
 from wallboard.windows import Thresholds
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,22 @@ def build_daemon_app(
     leadership: asyncio.Queue[bool] = asyncio.Queue()
     store = create_snapshot_store(settings.cache, SnapshotJsonCodec())
     store.leadership.subscribe(leadership.put_nowait)
-    metrics = DaemonMetrics(latest=store.latest, clock=clock, settings=settings)
+    metrics = DaemonMetrics(
+        latest=store.latest,
+        clock=clock,
+        limit=settings.alerts.limit,
+        agents_interval=settings.poll.agents_interval.total_seconds(),
+        stats_interval=settings.poll.stats_interval.total_seconds(),
+    )
     context = WebContext(
         store=store,
         limit=settings.alerts.limit,
         warn_at=settings.alerts.warn_at,
         critical_at=settings.alerts.critical_at,
-        boards=tuple(settings.boards),
+        boards=tuple(
+            Board(b.name, b.title, None if b.campaigns == "all" else tuple(b.campaigns))
+            for b in settings.boards
+        ),
         clock=clock,
         metrics=metrics.render,
         thresholds=thresholds_from_config(settings),

@@ -22,7 +22,6 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wallboard.config import Settings
 from wallboard.snapshot import AGENT_STATES, Snapshot
 
 
@@ -145,7 +144,8 @@ class SnapshotCollector(Collector):
             if status.last_success is not None:
                 last.add_metric([status.function], status.last_success.timestamp())
         age = GaugeMetricFamily(
-            "wallboard_data_age_seconds", "Age of the oldest data on show (seconds)"
+            "wallboard_data_age_seconds",
+            "Age of the live figures: the older of agents and call counts (seconds)",
         )
         value = snapshot.age_seconds(now) if snapshot else None
         age.add_metric([], value if value is not None else float("nan"))
@@ -167,7 +167,9 @@ class DaemonMetrics:
         *,
         latest: Callable[[], Snapshot | None],
         clock: Callable[[], datetime],
-        settings: Settings,
+        limit: float,
+        agents_interval: float,
+        stats_interval: float,
     ) -> None:
         # ``*_created`` series only double the exposition; Grafana and alerts never use them.
         disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -175,9 +177,9 @@ class DaemonMetrics:
         self.collector = SnapshotCollector(
             latest,
             clock,
-            limit=settings.alerts.limit,
-            agents_interval=settings.poll.agents_interval.total_seconds(),
-            stats_interval=settings.poll.stats_interval.total_seconds(),
+            limit=limit,
+            agents_interval=agents_interval,
+            stats_interval=stats_interval,
         )
         self.registry.register(self.collector)
         self.requests = Counter(

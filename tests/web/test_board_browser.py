@@ -29,10 +29,9 @@ from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
 from tests.support.system import require_binary
 from tests.support.waiting import eventually
 from tests.web.floor import FakeStore, floor_snapshot
-from wallboard.config import BoardConfig
 from wallboard.snapshot import DropWindow, LoginBlock
 from wallboard.web.app import build_web_app
-from wallboard.web.keys import WebContext
+from wallboard.web.keys import Board, WebContext
 from wallboard.web.sse import HEARTBEAT_ENV
 
 CHROMIUM_ARGS = [
@@ -345,7 +344,7 @@ async def test_the_page_shows_the_daemons_verdicts_and_a_blocked_login(
     store = FakeStore(
         replace(floor, campaigns=campaigns, agents=(lower_bound, *others), login_block=block)
     )
-    boards = (BoardConfig(name="all", title="All campaigns"),)
+    boards = (Board(name="all", title="All campaigns"),)
     app = build_web_app(WebContext(store=store, limit=0.03, clock=FakeClock(now), boards=boards))
     async with serving(app) as url:
         async with aiohttp.ClientSession() as http, http.get(url + "/api/snapshot") as answer:

@@ -20,10 +20,9 @@ from tests.support.daemon import FakeClock
 from tests.support.serving import serving
 from tests.support.waiting import eventually
 from tests.web.floor import Event, EventStream, FakeStore, floor_snapshot
-from wallboard.config import BoardConfig
 from wallboard.snapshot_json import api_document, iso
 from wallboard.web.app import DOCUMENTS, build_web_app
-from wallboard.web.keys import HUB, WebContext
+from wallboard.web.keys import HUB, Board, WebContext
 from wallboard.web.render import BoardDocuments
 from wallboard.web.sse import (
     HEARTBEAT_ENV,
@@ -34,8 +33,8 @@ from wallboard.web.sse import (
 
 NOW = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
 BOARDS = (
-    BoardConfig(name="north", title="North", campaigns=["SALES1"]),
-    BoardConfig(name="south", title="South", campaigns=["SALES2", "SALES3"]),
+    Board(name="north", title="North", campaigns=("SALES1",)),
+    Board(name="south", title="South", campaigns=("SALES2", "SALES3")),
 )
 
 

@@ -164,8 +164,11 @@ class Poller:
             scheduler = AsyncIOScheduler(timezone=UTC)
             now = datetime.now(UTC)
             for name, interval in self._job_intervals().items():
-                polled = name in ("version", "campaigns_list")
-                first = now + timedelta(seconds=interval) if polled else now
+                first = now
+                if name in ("version", "campaigns_list"):  # just polled: next one later,
+                    # soon if it failed (a dialer blip at start-up must not cost 10 minutes)
+                    delay = self._health.retry_delay(name, interval) or interval
+                    first = now + timedelta(seconds=delay)
                 self._add_job(scheduler, name, interval, self._job(name), first)
             self._add_job(
                 scheduler, HISTORY_JOB, self._plan.history_interval, self._history_job, now

@@ -9,10 +9,21 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from wallboard.config import BoardConfig
 from wallboard.snapshot import Snapshot, utcnow
 from wallboard.web.sse import StreamHub, heartbeat_seconds_from_environment
 from wallboard.windows import Thresholds
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One TV page as the web layer sees it: plain values, not the pydantic config.
+
+    ``campaigns`` is ``None`` for every campaign the daemon polls.
+    """
+
+    name: str
+    title: str
+    campaigns: tuple[str, ...] | None = None
 
 
 class SnapshotSource(Protocol):
@@ -36,7 +47,7 @@ class WebContext:
     limit: float
     warn_at: float | None = None
     critical_at: float | None = None
-    boards: Sequence[BoardConfig] = ()
+    boards: Sequence[Board] = ()
     clock: Callable[[], datetime] = field(default=utcnow)
     alerts: Callable[[], Sequence[dict[str, Any]]] = field(default=lambda: ())
     metrics: Callable[[], bytes] | None = None

@@ -6,14 +6,14 @@ import html
 from collections.abc import Sequence
 from importlib.resources import files
 
-from wallboard.config import BoardConfig
+from wallboard.web.keys import Board
 
 
 def _static(name: str) -> str:
     return files("wallboard.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def index_page(boards: Sequence[BoardConfig]) -> str:
+def index_page(boards: Sequence[Board]) -> str:
     """A plain list of boards, for the operator setting up a TV."""
     items = "\n".join(
         f'<li><a href="/boards/{html.escape(b.name)}">{html.escape(b.title)}</a></li>'

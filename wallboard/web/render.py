@@ -97,7 +97,7 @@ class BoardDocuments:
             return None
         for candidate in self._context.boards:
             if candidate.name == board:
-                return None if candidate.campaigns == "all" else list(candidate.campaigns)
+                return None if candidate.campaigns is None else list(candidate.campaigns)
         raise UnknownBoard(board)
 
     def rendered(self, board: BoardKey) -> Rendered | None:
