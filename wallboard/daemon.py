@@ -130,6 +130,7 @@ def build_daemon_app(
         await store.start()  # leadership (memory: at once) reaches the poller via the queue
         await freshness.start()
         log.info("daemon started (instance %s, cache %s)", name, settings.cache.backend)
+        _warn_unbuilt(settings)
         try:
             yield
         finally:
@@ -147,6 +148,22 @@ def build_daemon_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+def _warn_unbuilt(settings: Settings) -> None:
+    """Nothing configured may silently do nothing: say so for what is not built yet."""
+    if settings.slack is not None:
+        log.warning(
+            "[slack] is configured, but the alert engine is not built yet: nothing will be "
+            "posted to %s (severity shows on the boards and in /api/snapshot)",
+            settings.slack.channel,
+        )
+    if settings.alerts.auto_pause is not None:
+        log.warning(
+            "[alerts.auto_pause] is configured, but auto-pause is not built yet: %s will "
+            "never be paused by this daemon",
+            ", ".join(settings.alerts.auto_pause.campaigns),
+        )
 
 
 def thresholds_from_config(settings: Settings) -> Thresholds:

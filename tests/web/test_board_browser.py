@@ -370,4 +370,7 @@ async def test_the_page_shows_the_daemons_verdicts_and_a_blocked_login(
         text = await banner.inner_text()
         assert "VICIdial locked the wallboard's API user" in text
         assert block.fix in text
+        pill = page.locator("#freshness")
+        assert "✓" not in await pill.inner_text(), "no green tick above a blocked login"
+        assert await pill.get_attribute("class") == "stale"
         await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-login-blocked.png"))

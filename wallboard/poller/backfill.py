@@ -1,7 +1,7 @@
 """The 30-day window's past days: fetched once each, kept durably, summed with today's counts.
 
-One ``call_status_stats&query_date=D`` per missing day, paced by the request budget's slow
-share, stored in the history store (SQLite, or Redis for several instances), so a restart
+One ``call_status_stats&query_date=D`` per missing day, ``poll.history_throttle`` apart and
+paced by the request budget's slow share, stored in the history store (SQLite, or Redis for several instances), so a restart
 refetches nothing. Yesterday is special: calls still ringing or being dispositioned at
 midnight land in its figures a little later, so a yesterday fetched within
 :data:`SETTLE_AFTER_MIDNIGHT` of midnight is fetched once more afterwards, then final.
@@ -12,6 +12,7 @@ client rejects an answer that lacks one, so a cut answer is never stored as a da
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 
@@ -29,12 +30,21 @@ class HistoryBackfill:
     """Keeps each campaign's past days of the window, summed, for one dialer day."""
 
     def __init__(
-        self, client: VicidialClient, store: HistoryStore, *, days: int, gate: Gate
+        self,
+        client: VicidialClient,
+        store: HistoryStore,
+        *,
+        days: int,
+        gate: Gate,
+        throttle: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._store = store
         self._days = days
         self._gate = gate
+        self._throttle = throttle  # poll.history_throttle: a pause between two past days
+        self._sleep = sleep
         self.windows: dict[str, DropWindow] = {}
         self.day: date | None = None  # the dialer day ``windows`` was completed for
 
@@ -54,6 +64,8 @@ class HistoryBackfill:
             if settled and yesterday not in days and await self._store.get_value(final_key) is None:
                 days.append(yesterday)  # fetched too soon after midnight: settle it once
             for day in days:
+                if requests and self._throttle > 0:
+                    await self._sleep(self._throttle)
                 await self._gate()
                 await self._store_day(campaign_ids, day)
                 requests += 1

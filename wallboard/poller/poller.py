@@ -114,7 +114,11 @@ class Poller:
         self._breaker = LoginBreaker(login_retry=plan.login_retry, lock_retry=plan.lock_retry)
         self._tracker = StateSinceTracker()
         self._backfill = HistoryBackfill(
-            client, history, days=plan.history_days, gate=self._slow_login_gate
+            client,
+            history,
+            days=plan.history_days,
+            gate=self._slow_login_gate,
+            throttle=plan.history_throttle,
         )
         self._history_failing = False
         self._history_retry_at: datetime | None = None
@@ -497,9 +501,9 @@ class Poller:
         self._health.set_interval("hopper_list", plan.hopper_interval)
         scheduler = self._scheduler
         job = scheduler.get_job("hopper_list") if scheduler is not None else None
-        if job is not None:
+        if job is not None:  # running (start() logs the first plan itself)
             job.reschedule(trigger=self._trigger(plan.hopper_spacing))
-        log.info("request budget: %s", plan.describe())
+            log.info("request budget: %s", plan.describe())
 
     async def _fetch_next_hopper(self) -> None:
         """One campaign's hopper per tick, round robin: spread, never a burst of N.

@@ -86,16 +86,18 @@
     const age = now === null || at === null ? null : (now - at) / 1000;
     const stale = !fresh || fresh.stale;
     const ago = age === null ? "" : age < 60 ? Math.floor(age) + " s" : duration(age);
+    // Figures that are still young but will not be refreshed (the login is blocked) are not
+    // "✓ fresh": the pill warns too, so it never contradicts the banner below it.
+    const blocked = Boolean(latest && latest.login && latest.login.cause);
     if (lost) {
       pill.className = "lost";
       pill.textContent = "NO CONNECTION";
     } else {
-      pill.className = stale ? "stale" : "fresh";
-      pill.textContent = age === null ? "NO DATA" : (stale ? "⚠ STALE, updated " : "✓ updated ") + ago + " ago";
+      pill.className = stale || blocked ? "stale" : "fresh";
+      pill.textContent = age === null ? "NO DATA" : (stale ? "⚠ STALE, updated " : blocked ? "⚠ updated " : "✓ updated ") + ago + " ago";
     }
     // The connection banner says it all while the server is unreachable: its freshness is
     // as old as the connection, so the red banner would only repeat a stale verdict.
-    const blocked = Boolean(latest && latest.login && latest.login.cause);
     banner.hidden = lost || !(stale || blocked);
     body.classList.toggle("stale-data", stale && !lost);
     if (!banner.hidden) setBanner(banner, staleText(now));
