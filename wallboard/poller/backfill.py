@@ -1,8 +1,8 @@
 """The 30-day window's past days: fetched once each, kept durably, summed with today's counts.
 
 One ``call_status_stats&query_date=D`` per missing day, ``poll.history_throttle`` apart and
-paced by the request budget's slow share, stored in the history store (SQLite, or Redis for several instances), so a restart
-refetches nothing. Yesterday is special: calls still ringing or being dispositioned at
+paced by the request budget's slow share, stored in the history store (SQLite, or Redis for
+several instances), so a restart refetches nothing. Yesterday is special: calls still ringing or being dispositioned at
 midnight land in its figures a little later, so a yesterday fetched within
 :data:`SETTLE_AFTER_MIDNIGHT` of midnight is fetched once more afterwards, then final.
 
