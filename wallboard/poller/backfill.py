@@ -2,9 +2,9 @@
 
 One ``call_status_stats&query_date=D`` per missing day, ``poll.history_throttle`` apart and
 paced by the request budget's slow share, stored in the history store (SQLite, or Redis for
-several instances), so a restart refetches nothing. Yesterday is special: calls still ringing or being dispositioned at
-midnight land in its figures a little later, so a yesterday fetched within
-:data:`SETTLE_AFTER_MIDNIGHT` of midnight is fetched once more afterwards, then final.
+several instances), so a restart refetches nothing. Yesterday is special: calls still ringing
+or being dispositioned at midnight land in its figures a little later, so a yesterday fetched
+within :data:`SETTLE_AFTER_MIDNIGHT` of midnight is fetched once more afterwards, then final.
 
 VICIdial prints a line for every requested campaign, even one with no calls (API.md §5.7); the
 client rejects an answer that lacks one, so a cut answer is never stored as a day of zeros.
