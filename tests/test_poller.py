@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,26 +16,47 @@ from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
 from tests.support.waiting import eventually
 from wallboard.cache import MemorySnapshotStore, SqliteHistoryStore
 from wallboard.poller import Poller, PollPlan
-from wallboard.snapshot import Snapshot
+from wallboard.snapshot import Snapshot, utcnow
 from wallboard.vicidial.client import VicidialClient
+
+
+@asynccontextmanager
+async def poller_on(
+    tmp_path: Path,
+    plan: PollPlan,
+    *,
+    clock: FakeClock | None = None,
+    every_campaign: bool = False,
+) -> AsyncIterator[tuple[SimHandle, Poller, MemorySnapshotStore[Snapshot]]]:
+    """A poller over real HTTP to a fresh simulator, with a SQLite history in ``tmp_path``.
+
+    ``every_campaign`` tracks all the simulator's campaigns instead of ``plan.campaigns``;
+    without ``clock`` the poller reads the real one (for tests that run the scheduler).
+    """
+    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
+        client = VicidialClient(
+            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
+        )
+        if every_campaign:
+            campaigns = tuple(c["id"] for c in (await sim.state())["campaigns"])
+            plan = replace(plan, campaigns=campaigns)
+        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
+        history = SqliteHistoryStore(tmp_path / "h.db")
+        poller = Poller(client, store, history, plan, clock=clock or utcnow)
+        try:
+            yield sim, poller, store
+        finally:
+            await poller.stop()
+            await history.close()
 
 
 @pytest.fixture
 async def parts(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[SimHandle, Poller, MemorySnapshotStore[Snapshot]]]:
-    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
-        client = VicidialClient(
-            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
-        )
-        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
-        history = SqliteHistoryStore(tmp_path / "h.db")
-        plan = PollPlan(campaigns=("SALES1", "SALES2"), history_days=3, history_throttle=0)
-        poller = Poller(client, store, history, plan, clock=FakeClock(DEFAULT_START))
-        try:
-            yield sim, poller, store
-        finally:
-            await history.close()
+    plan = PollPlan(campaigns=("SALES1", "SALES2"), history_days=3, history_throttle=0)
+    async with poller_on(tmp_path, plan, clock=FakeClock(DEFAULT_START)) as parts:
+        yield parts
 
 
 async def test_nothing_is_published_until_every_source_was_tried(
@@ -103,19 +126,10 @@ async def test_an_answer_cut_at_a_row_boundary_is_caught_where_the_format_allows
     """Every campaign must have its line: half the lines missing is an error, not fewer
     campaigns. (A ``logged_in_agents`` or ``hopper_list`` cut after a whole row cannot be
     told from a smaller floor: nothing in those formats says how many rows must come.)"""
-    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
-        client = VicidialClient(
-            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
-        )
-        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
-        history = SqliteHistoryStore(tmp_path / "h.db")
-        campaigns = tuple(c["id"] for c in (await sim.state())["campaigns"])
-        plan = PollPlan(campaigns=campaigns, history_days=1)
-        poller = Poller(client, store, history, plan, clock=FakeClock(DEFAULT_START))
-        try:
-            await _cut_is_rejected(sim, poller, store, function, "truncated_row")
-        finally:
-            await history.close()
+    plan = PollPlan(campaigns=(), history_days=1)
+    clock = FakeClock(DEFAULT_START)
+    async with poller_on(tmp_path, plan, clock=clock, every_campaign=True) as parts:
+        await _cut_is_rejected(*parts, function, "truncated_row")
 
 
 async def _cut_is_rejected(
@@ -141,47 +155,36 @@ async def _cut_is_rejected(
 async def test_a_rejected_login_stops_every_source_until_one_probe_succeeds(
     tmp_path: Path,
 ) -> None:
-    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
-        client = VicidialClient(
-            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
-        )
-        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
-        history = SqliteHistoryStore(tmp_path / "h.db")
-        plan = PollPlan(campaigns=("SALES1", "SALES2"), login_retry=120, lock_retry=900)
-        clock = FakeClock(DEFAULT_START)
-        poller = Poller(client, store, history, plan, clock=clock)
-        try:
+    plan = PollPlan(campaigns=("SALES1", "SALES2"), login_retry=120, lock_retry=900)
+    clock = FakeClock(DEFAULT_START)
+    async with poller_on(tmp_path, plan, clock=clock) as (sim, poller, store):
+        await poller.poll_all()
+        await sim.add_fault("logged_in_agents", "login")
+        await poller.poll("logged_in_agents")
+        snapshot = store.latest()
+        assert snapshot is not None
+        assert snapshot.login_block is not None
+        assert snapshot.login_block.cause == "bad_credentials"
+        assert sim.password not in repr(snapshot)
+        sent = await _authenticated_requests(sim)
+        for _ in range(3):  # 90 s of every schedule: nothing authenticated goes out
+            clock.advance(30)
             await poller.poll_all()
-            await sim.add_fault("logged_in_agents", "login")
-            await poller.poll("logged_in_agents")
-            snapshot = store.latest()
-            assert snapshot is not None
-            assert snapshot.login_block is not None
-            assert snapshot.login_block.cause == "bad_credentials"
-            assert sim.password not in repr(snapshot)
-            sent = await _authenticated_requests(sim)
-            for _ in range(3):  # 90 s of every schedule: nothing authenticated goes out
-                clock.advance(30)
-                await poller.poll_all()
-            assert await _authenticated_requests(sim) == sent, "only version may be polled"
-            assert all(
-                s.error_kind == "login" for n, s in poller.statuses.items() if n != "version"
-            )
-            # A restarted poller remembers the breaker and does not probe early.
-            again = Poller(client, store, history, plan, clock=clock)
-            await again._restore()
-            assert again.compose().login_block is not None
-            clock.advance(31)  # 121 s after the login error: one probe is due
-            sent = (await sim.requests())["total"]
-            await poller.poll("call_status_stats")
-            await poller.poll("logged_in_agents")
-            assert (await sim.requests())["total"] - sent == 2, "probe, then resumed"
-            snapshot = store.latest()
-            assert snapshot is not None
-            assert snapshot.login_block is None
-            assert poller.statuses["logged_in_agents"].ok
-        finally:
-            await history.close()
+        assert await _authenticated_requests(sim) == sent, "only version may be polled"
+        assert all(s.error_kind == "login" for n, s in poller.statuses.items() if n != "version")
+        # A restarted poller remembers the breaker and does not probe early.
+        again = Poller(poller._client, store, poller._history, plan, clock=clock)
+        await again._restore()
+        assert again.compose().login_block is not None
+        clock.advance(31)  # 121 s after the login error: one probe is due
+        sent = (await sim.requests())["total"]
+        await poller.poll("call_status_stats")
+        await poller.poll("logged_in_agents")
+        assert (await sim.requests())["total"] - sent == 2, "probe, then resumed"
+        snapshot = store.latest()
+        assert snapshot is not None
+        assert snapshot.login_block is None
+        assert poller.statuses["logged_in_agents"].ok
 
 
 async def _authenticated_requests(sim: SimHandle) -> int:
@@ -191,30 +194,21 @@ async def _authenticated_requests(sim: SimHandle) -> int:
 
 
 async def test_the_lock_answer_waits_for_the_lock_to_expire(tmp_path: Path) -> None:
-    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
-        client = VicidialClient(
-            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
-        )
-        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
-        history = SqliteHistoryStore(tmp_path / "h.db")
-        plan = PollPlan(campaigns=("SALES1",), login_retry=120, lock_retry=900)
-        clock = FakeClock(DEFAULT_START)
-        poller = Poller(client, store, history, plan, clock=clock)
-        try:
-            await poller.poll_all()
-            await sim.add_fault("call_status_stats", "lock")
-            await poller.poll("call_status_stats")
-            snapshot = store.latest()
-            assert snapshot is not None
-            assert snapshot.login_block is not None
-            assert snapshot.login_block.cause == "locked"
-            assert snapshot.login_block.next_probe == clock.now + timedelta(seconds=900)
-            clock.advance(600)
-            sent = (await sim.requests())["total"]
-            await poller.poll("campaigns_list")
-            assert (await sim.requests())["total"] == sent, "no probe before the lock expires"
-        finally:
-            await history.close()
+    plan = PollPlan(campaigns=("SALES1",), login_retry=120, lock_retry=900)
+    clock = FakeClock(DEFAULT_START)
+    async with poller_on(tmp_path, plan, clock=clock) as (sim, poller, store):
+        await poller.poll_all()
+        await sim.add_fault("call_status_stats", "lock")
+        await poller.poll("call_status_stats")
+        snapshot = store.latest()
+        assert snapshot is not None
+        assert snapshot.login_block is not None
+        assert snapshot.login_block.cause == "locked"
+        assert snapshot.login_block.next_probe == clock.now + timedelta(seconds=900)
+        clock.advance(600)
+        sent = (await sim.requests())["total"]
+        await poller.poll("campaigns_list")
+        assert (await sim.requests())["total"] == sent, "no probe before the lock expires"
 
 
 async def test_a_static_dialer_publishes_one_change_while_health_moves(
@@ -277,34 +271,24 @@ async def test_a_stretched_hopper_cycle_stays_fresh(tmp_path: Path) -> None:
 async def test_a_slow_source_that_failed_at_start_up_is_retried_soon(tmp_path: Path) -> None:
     """``version`` (every 10 minutes) and a hopper that fail in a dialer blip at start-up are
     retried within the shortest poll interval, not after their own."""
-    async with running_simulator(seed=2) as sim, aiohttp.ClientSession() as session:
-        client = VicidialClient(
-            session, url=sim.base_url, user=sim.user, password=sim.password, timeout=1, retries=0
-        )
-        store: MemorySnapshotStore[Snapshot] = MemorySnapshotStore()
-        history = SqliteHistoryStore(tmp_path / "h.db")
-        plan = PollPlan(
-            campaigns=("SALES1",),
-            agents_interval=2,
-            stats_interval=600,
-            campaigns_interval=600,
-            hopper_interval=600,
-            version_interval=600,
-            jitter=0,
-            history_days=1,
-        )
-        poller = Poller(client, store, history, plan)
+    plan = PollPlan(
+        campaigns=("SALES1",),
+        agents_interval=2,
+        stats_interval=600,
+        campaigns_interval=600,
+        hopper_interval=600,
+        version_interval=600,
+        jitter=0,
+        history_days=1,
+    )
+    async with poller_on(tmp_path, plan) as (sim, poller, _):
         await sim.add_fault("version", "http_500")
         await sim.add_fault("hopper_list", "reset")
-        try:
-            await poller.start()
-            assert not poller.statuses["version"].ok
+        await poller.start()
+        assert not poller.statuses["version"].ok
 
-            def recovered() -> bool:
-                return poller.statuses["version"].ok and poller.statuses["hopper_list"].ok
+        def recovered() -> bool:
+            return poller.statuses["version"].ok and poller.statuses["hopper_list"].ok
 
-            # The shortest interval is 2 s: the first retry comes within it, not in 10 minutes.
-            await eventually(recovered, within=2.0 + 1.5, what="version and hopper retried")
-        finally:
-            await poller.stop()
-            await history.close()
+        # The shortest interval is 2 s: the first retry comes within it, not in 10 minutes.
+        await eventually(recovered, within=2.0 + 1.5, what="version and hopper retried")

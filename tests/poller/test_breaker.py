@@ -432,3 +432,14 @@ def test_after_a_lock_the_next_probe_waits_lock_retry(script: list[tuple[str, ob
     b = breaker()
     model = Model(login_retry=LOGIN_RETRY, lock_retry=LOCK_RETRY)
     run(b, model, script)
+
+
+def test_an_unused_probe_permit_is_given_back_without_delaying_the_probe() -> None:
+    b = breaker()
+    b.trip("bad_credentials", at(0))
+    assert b.permit(at(LOGIN_RETRY)) is Permit.PROBE
+    b.cancel_probe()  # the request was deferred by the budget: nothing was sent
+    assert b.permit(at(LOGIN_RETRY + 1)) is Permit.PROBE, "the next request probes at once"
+    state = b.state
+    assert state is not None
+    assert state.next_probe == at(LOGIN_RETRY), "not pushed back by a probe that never went"

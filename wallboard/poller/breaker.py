@@ -109,6 +109,10 @@ class LoginBreaker:
         if self._state is not None:
             self.trip(self._state.cause, now, self._state.fix)
 
+    def cancel_probe(self) -> None:
+        """The probe permit was not used (nothing was sent): the next request may probe."""
+        self._probing = False
+
     def succeeded(self) -> bool:
         """A login was accepted: close. Returns True if the breaker was open."""
         was_open = self._state is not None

@@ -315,7 +315,7 @@ class Poller:
             # next one comes soon), never queued, so a slow tick cannot pile up behind it.
             outcome = "deferred"
             if permit is Permit.PROBE:
-                self._breaker.probe_failed(self._clock())
+                self._breaker.cancel_probe()  # nothing was sent: the next tick probes
             return
         except LoginError as error:
             outcome = error.kind
@@ -323,17 +323,13 @@ class Poller:
         except VicidialError as error:
             outcome = error.kind
             if permit is Permit.PROBE:
-                self._breaker.probe_failed(self._clock())
-                await self._save_breaker()
-                self._schedule_probe()
+                await self._probe_failed()
             self._record_failure(name, error.kind, str(error))
         except Exception as error:  # a bug must not kill the job or leak a traceback loop
             outcome = "internal"
             log.exception("%s: unexpected error while polling", name)
             if permit is Permit.PROBE:
-                self._breaker.probe_failed(self._clock())
-                await self._save_breaker()
-                self._schedule_probe()
+                await self._probe_failed()
             self._record_failure(name, "internal", f"internal error: {type(error).__name__}")
         else:
             if needs_login and self._breaker.succeeded():
@@ -414,6 +410,12 @@ class Poller:
         await self._save_breaker()
         self._schedule_probe()
         return state
+
+    async def _probe_failed(self) -> None:
+        """The probe got no verdict on the login (timeout, 5xx, a bug): try again later."""
+        self._breaker.probe_failed(self._clock())
+        await self._save_breaker()
+        self._schedule_probe()
 
     async def _login_recovered(self) -> None:
         log.info("VICIdial accepts the login again; resuming every source")
