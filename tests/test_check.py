@@ -113,7 +113,7 @@ async def test_a_well_configured_dialer_passes_with_every_line(
     assert run.lines[0] == "OK   config: valid"
     assert "permission OK (probed with SALES1)" in run.detail("hopper_list")
     assert "not needed" in run.detail("in_group_status")
-    assert "not built yet" in run.detail("alerts")  # the alert engine is issue 9
+    assert "no [slack]" in run.detail("alerts"), "alerts that reach no one but the log warn"
 
 
 async def test_hopper_line_stays_when_campaigns_list_failed(sim: SimHandle, tmp_path: Path) -> None:
@@ -220,18 +220,17 @@ async def test_ingroups_are_probed_when_configured(sim: SimHandle, tmp_path: Pat
 AUTO_PAUSE = '[alerts.auto_pause]\ncampaigns = ["SALES1", "SALES2"]\nat = 0.029\n'
 
 
-async def test_auto_pause_permission_is_verified_but_never_reads_ok(
+async def test_auto_pause_permission_is_verified_without_pausing(
     sim: SimHandle, tmp_path: Path
 ) -> None:
     run = await check(tmp_path, sim, extra=AUTO_PAUSE)
 
     for campaign in ("SALES1", "SALES2"):
         name = f"update_campaign {campaign}"
-        assert run.mark(name) is Mark.WARN
-        assert "permission verified" in run.detail(name)
-        assert "auto-pause is not built yet: nothing will be paused" in run.detail(name)
+        assert run.mark(name) is Mark.OK
+        assert "probed without changing anything" in run.detail(name)
     assert "update_campaign" not in run.names
-    assert run.report.exit_code == 0  # a warning does not fail the check
+    assert run.report.exit_code == 0
     requests = await sim.requests()
     assert [entry["campaign_id"] for entry in requests["update_campaign"]] == ["SALES1", "SALES2"]
     assert all(campaign["active"] for campaign in (await sim.state())["campaigns"])
@@ -245,7 +244,7 @@ async def test_auto_pause_without_the_permission_fails(tmp_path: Path) -> None:
     assert run.report.exit_code == 1
 
 
-async def test_slack_token_is_verified_but_sending_is_not_built(
+async def test_slack_token_and_channel_are_verified_without_posting(
     sim: SimHandle, tmp_path: Path
 ) -> None:
     async with running_slack() as slack:
@@ -255,9 +254,10 @@ async def test_slack_token_is_verified_but_sending_is_not_built(
         good = await check(tmp_path, sim, extra=section)
         bad = await check(tmp_path, sim, extra=section.replace(slack.token, "xoxb-wrong-5678"))
 
-    assert good.mark("slack") is Mark.WARN
+    assert good.mark("slack") is Mark.OK
     assert "token verified (auth.test" in good.detail("slack")
-    assert "alert sending is not built yet: nothing will be posted" in good.detail("slack")
+    assert "channel #floor is C0FLOOR001" in good.detail("slack")
+    assert slack.calls("chat.postMessage") == [], "check sends nothing"
     assert good.report.exit_code == 0
     assert slack.token not in good.text
     assert bad.mark("slack") is Mark.FAIL

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import get_args
+from typing import get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -152,6 +152,10 @@ def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
     assert (alerts.limit, alerts.warn_at, alerts.critical_at) == (0.03, 0.025, 0.028)
     assert (alerts.min_answered, alerts.clear_margin) == (50, 0.002)
     assert (alerts.pending, alerts.stale_after) == (timedelta(minutes=2), timedelta(minutes=3))
+    assert alerts.repeat == timedelta(minutes=30)
+    assert alerts.windows == ("today", "30d")
+    assert alerts.quiet_hours is None
+    assert alerts.campaigns == {}
     assert alerts.auto_pause is None
     assert settings.slack is None
     assert settings.state.path == Path("wallboard.db")
@@ -166,6 +170,7 @@ def test_contract_example_loads(tmp_path: Path) -> None:
     assert settings.alerts.auto_pause.campaigns == ("SALES1",)
     assert settings.alerts.auto_pause.at == 0.029
     assert settings.alerts.auto_pause.dry_run is True
+    assert settings.alerts.auto_pause.windows == ("today",)
     assert settings.slack is not None
     assert settings.slack.token_value() == TOKEN
     assert settings.slack.channel == "#floor-supervisors"
@@ -184,9 +189,12 @@ def test_example_file_at_repo_root_loads() -> None:
 
 
 def _every_key(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(section, key) for every leaf key of the settings, nested sections flattened."""
+    """(section, key) for every leaf key of the settings, nested sections flattened; a table
+    keyed by campaign ID (``[alerts.campaigns.<ID>]``) is the section ``alerts.campaigns.*``."""
     for name, info in model.model_fields.items():
         key = info.alias or name
+        if get_origin(info.annotation) in (dict, Mapping):
+            key += ".*"
         inner = [arg for arg in (info.annotation, *get_args(info.annotation))]
         inner += [arg for outer in list(inner) for arg in get_args(outer)]
         nested = [arg for arg in inner if isinstance(arg, type) and issubclass(arg, BaseModel)]
@@ -198,12 +206,14 @@ def _every_key(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, 
 
 def test_example_file_documents_every_key() -> None:
     # A key missing from the example is a key no operator finds: each appears, set or
-    # commented out, in its own section.
+    # commented out, in its own section (any [alerts.campaigns.<ID>] table for the overrides).
     text = EXAMPLE.read_text(encoding="utf-8")
-    sections = re.split(r"^\[+([a-z_.]+)\]+\s*$", text, flags=re.M)
+    sections = re.split(r"^\[+([A-Za-z0-9_.]+)\]+\s*$", text, flags=re.M)
     by_section: dict[str, str] = {}
     for name, body in zip(sections[1::2], sections[2::2], strict=True):
+        name = re.sub(r"^alerts\.campaigns\.[^.]+$", "alerts.campaigns.*", name)
         by_section[name] = by_section.get(name, "") + body
+    assert "alerts.campaigns.*" in by_section
     missing = [
         f"{section}.{key}"
         for section, key in _every_key(Settings)
@@ -1247,3 +1257,419 @@ def test_a_read_only_state_file(tmp_path: Path) -> None:
 
     assert problem is not None
     assert problem.startswith(f"state.path: cannot write {database} (Permission denied)")
+
+
+# --- alerts of issue 9: repeat, windows, quiet hours, overrides, auto-pause windows -----------
+
+POLLED = MINIMAL + 'campaigns = ["SALES1", "SALES2", "12"]\n'
+LATER = (
+    "comes with a later version (the compliance features); this one would ignore it, so it is "
+    "refused rather than silently doing nothing"
+)
+
+
+def test_new_alert_keys_are_read(tmp_path: Path) -> None:
+    text = POLLED + '[alerts]\nrepeat = "10m"\nwindows = ["30d"]\nquiet_hours = "22:00-07:00"\n'
+
+    alerts = load(tmp_path, text).alerts
+
+    assert alerts.repeat == timedelta(minutes=10)
+    assert alerts.windows == ("30d",)
+    assert alerts.quiet_hours == (time(22, 0), time(7, 0))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('""', None),
+        ('"  "', None),
+        ('"22:00-07:00"', (time(22), time(7))),
+        ('"9:30 - 17:45"', (time(9, 30), time(17, 45))),
+        ('"00:00-23:59"', (time(0), time(23, 59))),
+    ],
+)
+def test_quiet_hours_accepts(tmp_path: Path, value: str, expected: object) -> None:
+    assert load(tmp_path, MINIMAL + f"[alerts]\nquiet_hours = {value}\n").alerts.quiet_hours == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ('"22-07"', '"HH:MM-HH:MM" in dialer time'),
+        ('"24:00-07:00"', "hours 00-23 and minutes 00-59"),
+        ('"22:60-07:00"', "hours 00-23 and minutes 00-59"),
+        ('"07:00-07:00"', 'use "" for no quiet hours'),
+        ("22", '"HH:MM-HH:MM"'),
+        ('"10pm-7am"', '"HH:MM-HH:MM"'),
+    ],
+)
+def test_quiet_hours_rejects(tmp_path: Path, value: str, fragment: str) -> None:
+    errors = errors_of(tmp_path, MINIMAL + f"[alerts]\nquiet_hours = {value}\n")
+    assert_error(errors, "alerts.quiet_hours", fragment)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [('["today"]', ("today",)), ('["30d", "today"]', ("30d", "today")), ("[]", ())],
+)
+def test_windows_accepts(tmp_path: Path, value: str, expected: tuple[str, ...]) -> None:
+    assert load(tmp_path, MINIMAL + f"[alerts]\nwindows = {value}\n").alerts.windows == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            '["today", "1h"]',
+            'window "1h" comes with a later version; this one alerts on "today" and "30d" only',
+        ),
+        ('["period"]', 'window "period" comes with a later version'),
+        ('["today_ofcom"]', 'window "today_ofcom" comes with a later version'),
+        ('["7d"]', 'unknown window "7d": the windows are "today" and "30d"'),
+        ('["today", "today"]', "lists a window twice"),
+        ("[1]", "list of strings"),
+    ],
+)
+def test_windows_rejects(tmp_path: Path, value: str, message: str) -> None:
+    assert_error(
+        errors_of(tmp_path, MINIMAL + f"[alerts]\nwindows = {value}\n"), "alerts.windows", message
+    )
+
+
+@pytest.mark.parametrize(("value", "ok"), [('"1m"', True), ('"59s"', False), ('"0s"', False)])
+def test_repeat_is_at_least_a_minute(tmp_path: Path, value: str, ok: bool) -> None:
+    for section in ("[alerts]", "[alerts.campaigns.SALES1]"):
+        text = POLLED + f"{section}\nrepeat = {value}\n"
+        if ok:
+            assert load(tmp_path, text).alerts.for_campaign("SALES1").repeat == timedelta(minutes=1)
+        else:
+            key = "alerts.repeat" if section == "[alerts]" else "alerts.campaigns.SALES1.repeat"
+            assert_error(errors_of(tmp_path, text), key)
+
+
+def test_alert_lists_and_quiet_hours_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "WALLBOARD_ALERTS__WINDOWS": "today",
+        "WALLBOARD_ALERTS__QUIET_HOURS": "21:00-06:00",
+        "WALLBOARD_ALERTS__REPEAT": "5m",
+        "WALLBOARD_ALERTS__AUTO_PAUSE__CAMPAIGNS": "SALES1",
+        "WALLBOARD_ALERTS__AUTO_PAUSE__AT": "0.029",
+        "WALLBOARD_ALERTS__AUTO_PAUSE__WINDOWS": '["today"]',
+        "WALLBOARD_VICIDIAL__INGROUPS": "SUPPORT,SALESLINE",  # a comma list, as documented
+    }
+    settings = load(tmp_path, MINIMAL, environ=environ)
+
+    alerts = settings.alerts
+    assert (alerts.windows, alerts.quiet_hours) == (("today",), (time(21), time(6)))
+    assert alerts.repeat == timedelta(minutes=5)
+    assert alerts.auto_pause is not None
+    assert alerts.auto_pause.windows == ("today",)
+    assert settings.vicidial.ingroups == ("SUPPORT", "SALESLINE")
+
+
+def test_campaign_overrides_merge_over_the_defaults(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[alerts]\nwarn_at = 0.024\nquiet_hours = "22:00-07:00"\n'
+        "[alerts.campaigns.SALES2]\n"
+        'warn_at = 0.02\ncritical_at = 0.026\npending = "5m"\nwindows = ["today"]\n'
+        'quiet_hours = ""\nmin_answered = 100\nrepeat = "15m"\nclear_margin = 0.001\n'
+        "limit = 0.029\n"
+        "[alerts.campaigns.12]\nmin_answered = 10\n"
+    )
+    alerts = load(tmp_path, text).alerts
+
+    sales2 = alerts.for_campaign("SALES2")
+    assert (sales2.limit, sales2.warn_at, sales2.critical_at) == (0.029, 0.02, 0.026)
+    assert (sales2.pending, sales2.repeat) == (timedelta(minutes=5), timedelta(minutes=15))
+    assert (sales2.min_answered, sales2.clear_margin) == (100, 0.001)
+    assert sales2.windows == ("today",)
+    assert sales2.quiet_hours is None  # "" overrides the default quiet hours with none
+    numeric = alerts.for_campaign("12")  # an all-digit campaign ID is a key, not an index
+    assert (numeric.min_answered, numeric.warn_at) == (10, 0.024)
+    assert numeric.quiet_hours == (time(22), time(7))
+    assert alerts.for_campaign("SALES1") == alerts
+    assert alerts.campaigns["SALES2"].overrides().keys() == {
+        "limit",
+        "warn_at",
+        "critical_at",
+        "pending",
+        "windows",
+        "quiet_hours",
+        "min_answered",
+        "repeat",
+        "clear_margin",
+    }
+
+
+def test_campaign_overrides_from_the_environment_as_json(tmp_path: Path) -> None:
+    environ = {"WALLBOARD_ALERTS__CAMPAIGNS": '{"SALES2": {"warn_at": 0.02}}'}
+
+    alerts = load(tmp_path, POLLED, environ=environ).alerts
+
+    assert alerts.for_campaign("SALES2").warn_at == 0.02
+    errors = errors_of(
+        tmp_path, POLLED, environ={"WALLBOARD_ALERTS__CAMPAIGNS": '{"SALES2": {"warn_at": 0.03}}'}
+    )
+    assert errors == [
+        "alerts.campaigns.SALES2.warn_at (from WALLBOARD_ALERTS__CAMPAIGNS): must be below "
+        "critical_at (0.028, the [alerts] default)"
+    ]
+
+
+def test_campaign_overrides_in_variable_names_are_refused(tmp_path: Path) -> None:
+    # Variable names ignore case, so SALES2 would arrive as "sales2" and match nothing.
+    environ = {"WALLBOARD_ALERTS__CAMPAIGNS__SALES2__WARN_AT": "0.02"}
+
+    assert errors_of(tmp_path, POLLED, environ=environ) == [
+        "WALLBOARD_ALERTS__CAMPAIGNS__SALES2__WARN_AT: environment variable names ignore case, "
+        "but the keys of alerts.campaigns do not; give the whole table as JSON in "
+        'WALLBOARD_ALERTS__CAMPAIGNS (for example {"SALES2": {"warn_at": 0.02}})'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "message"),
+    [
+        ("[alerts]", "shift_end", LATER),
+        ("[alerts.campaigns.SALES1]", "period_start", LATER),
+        ("[alerts.campaigns.SALES1]", "uk_ofcom", LATER),
+        ("[alerts.campaigns.SALES1]", "drop_call_seconds", LATER),
+        ("[alerts.campaigns.SALES1]", "safe_harbor_message", LATER),
+        ("[alerts.campaigns.SALES1]", "shift_end", LATER),
+        ("[alerts.campaigns.SALES1]", "stale_after", "unknown key"),
+        ("[alerts.campaigns.SALES1]", "auto_pause", "unknown key"),
+        ("[alerts.campaigns.SALES1]", "warn", "unknown key"),
+        ("[alerts]", "period_start", "unknown key"),
+    ],
+)
+def test_keys_of_later_versions_are_refused_with_why(
+    tmp_path: Path, table: str, key: str, message: str
+) -> None:
+    errors = errors_of(tmp_path, POLLED + f'{table}\n{key} = "x"\n')
+
+    dotted = f"{table.strip('[]')}.{key}"
+    assert errors == [f"{dotted}: {message}"]
+
+
+def test_override_campaigns_must_be_valid_and_polled(tmp_path: Path) -> None:
+    text = POLLED + (
+        "[alerts.campaigns.SALES9]\nwarn_at = 0.02\n"
+        '[alerts.campaigns."BAD-ID"]\nwarn_at = 0.02\n'
+        "[alerts.campaigns.SALES2]\nwarn_at = 0.02\n"
+    )
+
+    assert errors_of(tmp_path, text) == [
+        "alerts.campaigns.BAD-ID: campaign ID 'BAD-ID' must be 2-8 letters, digits or "
+        "underscores, as in VICIdial (the stats call joins campaign IDs with dashes)",
+        "alerts.campaigns.SALES9: SALES9 not in vicidial.campaigns, so never polled",
+    ]
+    # With every campaign polled, any valid ID may have overrides.
+    assert load(tmp_path, MINIMAL + "[alerts.campaigns.ANY9]\nwarn_at = 0.02\n").alerts.campaigns
+
+
+@pytest.mark.parametrize(
+    ("defaults", "campaign", "expected"),
+    [
+        (
+            "",
+            "warn_at = 0.029\n",
+            [
+                "alerts.campaigns.SALES1.warn_at: must be below critical_at (0.028, the [alerts] "
+                "default)"
+            ],
+        ),
+        (
+            "",
+            "critical_at = 0.02\n",
+            [
+                "alerts.campaigns.SALES1.critical_at: must be above warn_at (0.025, the [alerts] "
+                "default)"
+            ],
+        ),
+        (
+            "",
+            "limit = 0.02\n",
+            [
+                "alerts.campaigns.SALES1.limit: must not be below critical_at (0.028, the [alerts] "
+                "default)"
+            ],
+        ),
+        (
+            "",
+            "critical_at = 0.031\n",
+            [
+                "alerts.campaigns.SALES1.critical_at: must not be above limit (0.03, the [alerts] "
+                "default)"
+            ],
+        ),
+        (
+            "",
+            "warn_at = 0.027\ncritical_at = 0.026\n",
+            ["alerts.campaigns.SALES1.warn_at: must be below critical_at (0.026)"],
+        ),
+        (
+            "",
+            "clear_margin = 0.025\n",
+            [
+                "alerts.campaigns.SALES1.clear_margin: must be below warn_at (0.025, the [alerts] "
+                "default), or alerts never clear"
+            ],
+        ),
+        (
+            "clear_margin = 0.01\n",
+            "warn_at = 0.01\ncritical_at = 0.02\n",
+            [
+                "alerts.campaigns.SALES1.warn_at: must be above clear_margin (0.01, the [alerts] "
+                "default), or alerts never clear"
+            ],
+        ),
+        # Defaults wrong and the campaign sets neither side: one line, at the defaults.
+        (
+            "warn_at = 0.029\n",
+            "min_answered = 10\n",
+            ["alerts.warn_at: must be below critical_at (0.028)"],
+        ),
+        # The campaign puts the defaults right for itself: only the defaults are wrong.
+        (
+            "warn_at = 0.029\n",
+            "warn_at = 0.02\n",
+            ["alerts.warn_at: must be below critical_at (0.028)"],
+        ),
+    ],
+)
+def test_threshold_rules_hold_per_campaign_after_merging(
+    tmp_path: Path, defaults: str, campaign: str, expected: list[str]
+) -> None:
+    text = POLLED + f"[alerts]\n{defaults}[alerts.campaigns.SALES1]\n{campaign}"
+    assert errors_of(tmp_path, text) == expected
+
+
+def test_a_campaign_may_lower_its_thresholds_consistently(tmp_path: Path) -> None:
+    text = (
+        POLLED + "[alerts.campaigns.SALES1]\nlimit = 0.02\nwarn_at = 0.015\ncritical_at = 0.018\n"
+    )
+    merged = load(tmp_path, text).alerts.for_campaign("SALES1")
+    assert (merged.limit, merged.warn_at, merged.critical_at) == (0.02, 0.015, 0.018)
+
+
+AUTO = '[alerts.auto_pause]\ncampaigns = ["SALES1", "SALES2"]\nat = 0.029\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            '[alerts]\nwindows = ["30d"]\n' + AUTO,
+            [
+                'alerts.auto_pause.windows: "today" is not alerted for SALES1, SALES2 '
+                "(alerts.windows); auto-pause acts only on an alert's incident, so alert on that "
+                "window or leave it out here"
+            ],
+        ),
+        (
+            '[alerts.campaigns.SALES2]\nwindows = ["today"]\n'
+            + AUTO
+            + 'windows = ["today", "30d"]\n',
+            [
+                'alerts.auto_pause.windows: "30d" is not alerted for SALES2 '
+                "(alerts.campaigns.SALES2.windows); auto-pause acts only on an alert's incident, "
+                "so alert on that window or leave it out here"
+            ],
+        ),
+        (
+            AUTO + 'windows = ["1h"]\n',
+            [
+                'alerts.auto_pause.windows: "1h" is a pacing window: it shows how the last '
+                "minutes went, not the legal position, so it never pauses a campaign"
+            ],
+        ),
+        (
+            AUTO + "windows = []\n",
+            [
+                "alerts.auto_pause.windows: must list at least one window (remove "
+                "[alerts.auto_pause] to turn auto-pause off)"
+            ],
+        ),
+        (
+            AUTO.replace("0.029", "0.027"),
+            [
+                "alerts.auto_pause.at: must be at least critical_at (0.028 for SALES1, SALES2): "
+                "auto-pause is the last resort after the critical alert, never for a campaign "
+                "only at warning"
+            ],
+        ),
+        (
+            "[alerts.campaigns.SALES2]\nlimit = 0.028\ncritical_at = 0.027\n" + AUTO,
+            [
+                "alerts.auto_pause.at: must not be above limit (0.028 for SALES2): a pause after "
+                "the legal limit is passed comes too late to keep the campaign within it"
+            ],
+        ),
+        (
+            "[alerts.campaigns.SALES1]\ncritical_at = 0.0295\n"
+            "[alerts.campaigns.SALES2]\nlimit = 0.0285\n" + AUTO,
+            [
+                "alerts.auto_pause.at: must be at least critical_at (0.0295 for SALES1): "
+                "auto-pause is the last resort after the critical alert, never for a campaign "
+                "only at warning",
+                "alerts.auto_pause.at: must not be above limit (0.0285 for SALES2): a "
+                "pause after the legal limit is passed comes too late to keep the campaign "
+                "within it",
+            ],
+        ),
+    ],
+)
+def test_auto_pause_acts_on_alerted_windows_between_critical_and_limit(
+    tmp_path: Path, extra: str, expected: list[str]
+) -> None:
+    assert errors_of(tmp_path, POLLED + extra) == expected
+
+
+@pytest.mark.parametrize("at", ["0.028", "0.03"])
+def test_auto_pause_at_may_equal_critical_at_or_the_limit(tmp_path: Path, at: str) -> None:
+    auto_pause = load(tmp_path, POLLED + AUTO.replace("0.029", at)).alerts.auto_pause
+    assert auto_pause is not None
+    assert auto_pause.at == float(at)
+
+
+def test_every_new_alert_problem_comes_in_one_pass(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[alerts]\nrepeat = "30s"\nwindows = ["today", "15m"]\nquiet_hours = "late"\n'
+        "[alerts.campaigns.SALES1]\nwarn_at = 0.029\nuk_ofcom = true\n"
+        "[alerts.campaigns.SALES7]\nmin_answered = -1\n"
+        '[alerts.auto_pause]\ncampaigns = ["SALES1"]\nat = 0.02\nwindows = ["30d"]\n'
+    )
+
+    errors = errors_of(tmp_path, text)
+
+    assert [line.split(":")[0] for line in errors] == [
+        "alerts.repeat",
+        "alerts.windows",
+        "alerts.quiet_hours",
+        "alerts.campaigns.SALES1.uk_ofcom",
+        "alerts.campaigns.SALES7.min_answered",
+        "alerts.campaigns.SALES1.warn_at",
+        "alerts.campaigns.SALES7",
+        "alerts.auto_pause.at",
+    ]
+    # alerts.windows is invalid, so whether 30d is alerted for SALES1 is not judged.
+    assert not any(line.startswith("alerts.auto_pause.windows") for line in errors)
+
+
+def test_campaign_rules_hold_for_settings_validated_directly() -> None:
+    data = {
+        "vicidial": {"url": "http://d", "user": "u", "pass": PASSWORD},
+        "alerts": {
+            "campaigns": {"SALES1": {"critical_at": 0.02}},
+            "auto_pause": {"campaigns": ["SALES2"], "at": 0.029, "windows": ["30d"]},
+            "windows": ["today"],
+        },
+    }
+    with pytest.raises(ValidationError) as caught:
+        Settings.model_validate(data)
+
+    text = str(caught.value)
+    assert "campaigns.SALES1.critical_at: must be above warn_at" in text
+    assert '"30d" is not alerted for SALES2 (alerts.windows)' in text

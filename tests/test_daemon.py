@@ -510,20 +510,3 @@ async def test_a_static_dialer_sends_one_snapshot_event_while_ages_stay_true(
             reader.cancel()
     snapshots = [f for f in frames if f.startswith(b"event: snapshot")]
     assert len(snapshots) == 1, f"{len(snapshots)} snapshot events for a floor that never moved"
-
-
-async def test_configured_but_unbuilt_features_are_announced_not_silent(
-    sim: SimHandle, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.WARNING, logger="wallboard.daemon")
-    settings = daemon_settings(
-        sim.base_url,
-        tmp_path,
-        slack={"token": "xoxb-test-token-1", "channel": "#floor"},
-        alerts={"auto_pause": {"campaigns": ["SALES1"], "at": 0.029}},
-    )
-    async with running_daemon(settings) as handle:
-        await handle.wait_started()
-    assert "nothing will be posted to #floor" in caplog.text
-    assert "SALES1 will never be paused" in caplog.text
-    assert "xoxb-test-token-1" not in caplog.text

@@ -11,9 +11,9 @@ Every check prints exactly one line, ``MARK name: detail``, in a fixed order; a 
 could not run still prints its line saying why, so a missing line never reads as a pass:
 
 * ``OK``   verified, or not needed by this config (the line says which);
-* ``WARN`` works, but not as an operator might assume: a feature the config accepts that is
-  not built yet (the alert engine, Slack sending, auto-pause), a request budget the live polls
-  alone exceed, a time zone that disagrees with VICIdial's. A warning does not fail the check;
+* ``WARN`` works, but not as an operator might assume: a request budget the polls cannot fit,
+  a time zone that disagrees with VICIdial's, alerts that go nowhere but the log and the
+  boards (no ``[slack]``). A warning does not fail the check;
 * ``FAIL`` broken; the line says what to fix;
 * ``SKIP`` not run, and why (VICIdial unreachable, the login refused, no campaign to probe
   with). Counted as a failure: nothing was verified.
@@ -319,11 +319,13 @@ class _DialerChecks:
             except VicidialError as error:
                 self._emit(CheckResult(name, Mark.FAIL, str(error)))
                 continue
-            detail = (
-                "permission verified (probed without changing anything), but auto-pause is "
-                "not built yet: nothing will be paused"
+            mode = (
+                "dry run: it will only say what it would pause"
+                if auto_pause and (auto_pause.dry_run)
+                else "it will be set inactive (active=N) when its guard holds"
             )
-            self._emit(CheckResult(name, Mark.WARN, detail))
+            detail = f"may pause this campaign (probed without changing anything); {mode}"
+            self._emit(CheckResult(name, Mark.OK, detail))
 
 
 def _check_timezone(settings: Settings, version: VersionInfo) -> CheckResult:
@@ -408,17 +410,29 @@ async def _check_slack(slack: SlackConfig | None) -> CheckResult:
         return CheckResult("slack", Mark.FAIL, detail)
     team = answer.get("team", "?")
     user = answer.get("user", "?")
+    from wallboard.alerts.slack import SlackError, SlackSender
+
+    sender = SlackSender(token=slack.token_value(), channel=slack.channel, base_url=slack.base_url)
+    try:
+        channel_id = await sender.resolve_channel()
+    except SlackError as error:
+        return CheckResult("slack", Mark.FAIL, f"token OK (team {team}), but {error}")
+    finally:
+        await sender.aclose()
     detail = (
-        f"token verified (auth.test: team {team}, bot user {user}), but alert sending is not "
-        "built yet: nothing will be posted"
+        f"token verified (auth.test: team {team}, bot user {user}); channel {slack.channel} "
+        f"is {channel_id}; nothing was posted"
     )
-    return CheckResult("slack", Mark.WARN, detail)
+    return CheckResult("slack", Mark.OK, detail)
 
 
 def _check_alerts(settings: Settings) -> CheckResult:
-    alerts = settings.alerts
-    detail = (
-        f"warn_at {alerts.warn_at} and critical_at {alerts.critical_at} colour the board, but "
-        "the alert engine is not built yet: nothing alerts on them"
-    )
-    return CheckResult("alerts", Mark.WARN, detail)
+    """What ``[alerts]`` configures, merged as the engine would read it, so an operator sees
+    the alerted windows, the campaigns that differ and what may be paused."""
+    from wallboard.alerts.rules import rules_from_config
+
+    detail = rules_from_config(settings).describe()
+    if settings.slack is None:
+        detail += "; no [slack]: alerts show on the boards, in /api/snapshot and in the log only"
+        return CheckResult("alerts", Mark.WARN, detail)
+    return CheckResult("alerts", Mark.OK, detail)

@@ -1,4 +1,4 @@
-"""The ``wallboard`` command (CONTRACT §2): ``demo``, ``run``, ``simulate``, ``check``.
+"""The ``wallboard`` command (CONTRACT §2): ``demo``, ``run``, ``simulate``, ``check``, ``audit``.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or config. A bad config never starts the
 daemon: every error is printed with its key path, never a traceback.
@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from wallboard.demo import add_demo_arguments
     from wallboard.simulator.server import add_simulate_arguments
 
     parser = argparse.ArgumentParser(
@@ -38,12 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="simulator + daemon with the built-in config; prints the board URL"
+        "demo",
+        help="simulator + daemon with the built-in config; prints the board URL",
+        allow_abbrev=False,  # --slack-token must never pass for --slack-token-file
     )
-    demo.add_argument("--port", type=int, default=8080, help="port for the board (default 8080)")
-    demo.add_argument("--host", default="127.0.0.1", help="address for the board")
-    demo.add_argument("--speed", type=float, default=1.0, help="simulated clock speed")
-    demo.add_argument("--seed", type=int, default=1)
+    add_demo_arguments(demo)
 
     run = commands.add_parser("run", help="the daemon")
     run.add_argument("--config", type=Path, required=True, help="TOML config file")
@@ -55,7 +56,25 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate the config and preflight every VICIdial function it needs"
     )
     check.add_argument("--config", type=Path, required=True, help="TOML config file")
+
+    audit = commands.add_parser(
+        "audit", help="print the auto-pause audit trail (works while the daemon runs)"
+    )
+    audit.add_argument("--config", type=Path, required=True, help="TOML config file")
+    audit.add_argument(
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="only decisions from this day on (the dialer's clock); default: all",
+    )
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,9 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_simulator(options_from_args(args), args.host, args.port)
             return EXIT_OK
         if args.command == "demo":
-            from wallboard.demo import run_demo
+            from wallboard.demo import demo_options_from_args, run_demo
 
-            return run_demo(host=args.host, port=args.port, speed=args.speed, seed=args.seed)
+            return run_demo(demo_options_from_args(args))
         settings = _load(args.config)
         if settings is None:
             return EXIT_USAGE
@@ -88,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from wallboard.check import run_checks
 
             return asyncio.run(run_checks(settings)).exit_code
+        if args.command == "audit":
+            from wallboard.alerts.audit import run_audit
+
+            return asyncio.run(run_audit(settings, since=args.since))
         from wallboard.config import check_state_path
 
         problem = check_state_path(settings)

@@ -18,7 +18,11 @@ explicit accessors :meth:`VicidialConfig.password` and :meth:`SlackConfig.token_
 Each section checks its own keys; rules between keys (``warn_at`` below ``critical_at``,
 exactly one of ``pass`` and ``pass_file``, ...) live in :mod:`wallboard.config_rules` and run on
 every load next to the field checks, so one pass reports field errors, missing keys and
-cross-field problems together.
+cross-field problems together. ``[alerts.campaigns.<ID>]`` overrides are validated like any
+section and the threshold rules hold for each campaign's merged values;
+:meth:`AlertsConfig.for_campaign` is the one merge, and
+:func:`wallboard.alerts.rules.rules_from_config` turns the result into the plain values the
+alert engine and the readers use.
 
 This module is the public face: the sections, :class:`Settings`, :func:`load_config`,
 :func:`load_default_config` and :func:`check_state_path`. The value types the sections are built
@@ -40,7 +44,7 @@ from datetime import timezone as fixed_offset
 from datetime import tzinfo as TzInfo
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,18 +72,24 @@ from wallboard.config_loader import (
 )
 from wallboard.config_rules import config_problems
 from wallboard.config_types import (
+    ALERT_WINDOWS,
     ALL,
+    AlertWindows,
+    AutoPauseWindows,
     ByteSize,
+    CampaignId,
     CampaignIds,
     CampaignSelection,
     Duration,
     IngroupIds,
     NonNegativeDuration,
+    QuietHours,
     Ratio,
     SecretFile,
     SecretFilePath,
     format_bytes,
     format_duration,
+    format_quiet_hours,
     http_base_url,
     split_listen,
 )
@@ -91,6 +101,7 @@ __all__ = [
     "BoardConfig",
     "ByteSize",
     "CacheConfig",
+    "CampaignAlertsConfig",
     "CampaignSelection",
     "ConfigError",
     "Duration",
@@ -105,6 +116,7 @@ __all__ = [
     "check_state_path",
     "format_bytes",
     "format_duration",
+    "format_quiet_hours",
     "load_config",
     "load_default_config",
 ]
@@ -395,16 +407,80 @@ class BoardConfig(_Section):
         return name
 
 
+_LATER = (
+    "comes with a later version (the compliance features); this one would ignore it, so it is "
+    "refused rather than silently doing nothing"
+)
+#: Keys of the compliance features, refused by name (with why) until the version that uses them.
+_LATER_CAMPAIGN_KEYS: Mapping[str, str] = {
+    key: _LATER
+    for key in ("period_start", "uk_ofcom", "drop_call_seconds", "safe_harbor_message", "shift_end")
+}
+MIN_REPEAT = timedelta(minutes=1)
+
+
+def _at_least_a_minute(repeat: timedelta | None) -> timedelta | None:
+    if repeat is not None and repeat < MIN_REPEAT:
+        raise ValueError(
+            f"must be at least {format_duration(MIN_REPEAT)}: a reminder more often than that "
+            "is noise a supervisor learns to ignore"
+        )
+    return repeat
+
+
 class AutoPauseConfig(_Section):
-    """Campaigns the daemon may stop (``active=N``) when their drop ratio reaches ``at``."""
+    """Campaigns the daemon may stop (``active=N``) when their drop ratio reaches ``at``.
+
+    ``windows`` are the alerted windows whose incidents may pause (``"today"`` by default);
+    each must be alerted for every campaign listed here, and ``at`` must lie between those
+    campaigns' ``critical_at`` and ``limit`` (see :mod:`wallboard.config_rules`).
+    """
 
     campaigns: CampaignIds
     at: Ratio
     dry_run: bool = True
+    windows: AutoPauseWindows = ("today",)
+
+
+class CampaignAlertsConfig(_Section):
+    """``[alerts.campaigns.<ID>]``: that campaign's overrides of the ``[alerts]`` defaults.
+
+    A key left out (``None`` here) inherits the default; which keys were written is
+    :meth:`overrides`. The cross-field rules hold for the merged values, per campaign.
+    """
+
+    later_keys: ClassVar[Mapping[str, str]] = _LATER_CAMPAIGN_KEYS
+
+    limit: Ratio | None = None
+    warn_at: Ratio | None = None
+    critical_at: Ratio | None = None
+    min_answered: int | None = Field(default=None, ge=0)
+    pending: Duration | None = None
+    clear_margin: float | None = Field(default=None, ge=0, lt=1)
+    repeat: Duration | None = None
+    windows: AlertWindows | None = None
+    quiet_hours: QuietHours = None
+
+    _check_repeat = field_validator("repeat")(_at_least_a_minute)
+
+    def overrides(self) -> dict[str, Any]:
+        """The keys this table sets, with their values (``quiet_hours = ""`` sets "none")."""
+        return {
+            name: getattr(self, name)
+            for name in self.model_fields_set
+            if name == "quiet_hours" or getattr(self, name) is not None
+        }
 
 
 class AlertsConfig(_Section):
-    """Drop-ratio thresholds (ratios 0..1), hysteresis, and the optional auto-pause."""
+    """Drop-ratio thresholds (ratios 0..1), hysteresis, reminders, the alerted windows, quiet
+    hours, per-campaign overrides and the optional auto-pause.
+
+    Readers take plain values from :func:`wallboard.alerts.rules.rules_from_config`, never this
+    section: :meth:`for_campaign` is the one place the overrides are merged.
+    """
+
+    later_keys: ClassVar[Mapping[str, str]] = {"shift_end": _LATER}
 
     limit: Ratio = 0.03
     warn_at: Ratio = 0.025
@@ -413,7 +489,21 @@ class AlertsConfig(_Section):
     pending: Duration = timedelta(minutes=2)
     clear_margin: float = Field(default=0.002, ge=0, lt=1)
     stale_after: Duration = timedelta(minutes=3)
+    repeat: Duration = timedelta(minutes=30)
+    windows: AlertWindows = ALERT_WINDOWS
+    quiet_hours: QuietHours = None
+    campaigns: Mapping[CampaignId, CampaignAlertsConfig] = Field(default_factory=dict)
     auto_pause: AutoPauseConfig | None = None
+
+    _check_repeat = field_validator("repeat")(_at_least_a_minute)
+
+    def for_campaign(self, campaign: str) -> AlertsConfig:
+        """These settings as they apply to ``campaign``: its ``[alerts.campaigns.<ID>]``
+        overrides merged over the defaults (the defaults alone for any other campaign)."""
+        overrides = self.campaigns.get(campaign)
+        if overrides is None:
+            return self
+        return self.model_copy(update=overrides.overrides())
 
 
 class SlackConfig(_Section):

@@ -15,6 +15,13 @@ field is right (a missing ``pass`` and ``warn_at > critical_at`` turned up one f
 So the cross-field rules are plain functions (``rules``) over :class:`KnownValues`, the input as
 far as it validated, run on every load whether or not pydantic found field errors; a rule whose
 operand is itself invalid stays silent, because that key's own line already says what is wrong.
+
+Tables keyed by data (``[alerts.campaigns.<ID>]``, a ``Mapping`` field) are walked like
+sections. Their keys are case-sensitive campaign IDs, but environment variable names are not
+(``WALLBOARD_ALERTS__CAMPAIGNS__SALES2__WARN_AT`` would arrive as ``sales2`` and silently match
+nothing), so such a table comes from the environment only as one JSON value. A section may name
+keys it does not accept *yet* (``later_keys``): they are refused with that reason instead of a
+bare "unknown key", so an operator knows the key is real and why it does nothing today.
 """
 
 from __future__ import annotations
@@ -128,6 +135,12 @@ def validate_settings(
     except SettingsError as error:
         raise ConfigError([_describe_env_json_error(error)]) from None
     errors = _unknown_env_sections(environ, settings_type.model_fields)
+    table_errors = _env_names_inside_tables(environ, settings_type)
+    if table_errors:  # the table's keys arrived lowercased: nothing below them is worth a word
+        for path in _table_paths(settings_type):
+            _drop(env_data, path)
+    errors += table_errors
+    env_names = frozenset(name.upper() for name in environ)
     data = deep_merge(file_data, env_data)
     settings: _SettingsT | None = None
     bad_locations: list[tuple[str | int, ...]] = []
@@ -135,11 +148,13 @@ def validate_settings(
         settings = settings_type.model_validate(data, context={RULES_CHECKED: rules is not None})
     except ValidationError as error:
         details = error.errors(include_url=False, include_input=False)
-        errors += _error_lines(details, env_data)
+        errors += _error_lines(details, env_data, env_names, settings_type)
         bad_locations = [tuple(detail["loc"]) for detail in details]
     if rules is not None:
         known = KnownValues(settings_type, data, bad_locations)
-        errors += [_line(tuple(_path(key)), message, env_data) for key, message in rules(known)]
+        errors += [
+            _line(tuple(_path(key)), message, env_data, env_names) for key, message in rules(known)
+        ]
     if settings is not None and not errors:
         return settings
     # Raised outside the except block: the ValidationError (whose text may quote a secret)
@@ -169,24 +184,75 @@ def _unknown_env_sections(environ: Mapping[str, str], sections: Collection[str])
     return errors
 
 
-def _error_lines(errors: list[ErrorDetails], env_data: dict[str, Any]) -> list[str]:
+def _env_names_inside_tables(
+    environ: Mapping[str, str], settings_type: type[BaseModel]
+) -> list[str]:
+    """``WALLBOARD_ALERTS__CAMPAIGNS__SALES2__WARN_AT`` names a key of a data-keyed table in a
+    case-insensitive variable name: refuse it, and say how to give the table instead."""
+    errors = []
+    for path in _table_paths(settings_type):
+        table = ENV_PREFIX + ENV_NESTED_DELIMITER.join(path).upper()
+        for name in sorted(environ):
+            if name.upper().startswith(table + ENV_NESTED_DELIMITER):
+                errors.append(
+                    f"{name}: environment variable names ignore case, but the keys of "
+                    f"{'.'.join(path)} do not; give the whole table as JSON in {table} "
+                    """(for example {"SALES2": {"warn_at": 0.02}})"""
+                )
+    return errors
+
+
+def _drop(data: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Remove the value at ``path`` from nested ``data``, if there."""
+    node: Any = data
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+def _table_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The key paths of every ``Mapping`` field (a table keyed by data) under ``model``."""
+    for name, info in model.model_fields.items():
+        key = (*prefix, info.alias or name)
+        if _mapping_value_type(info.annotation) is not None:
+            yield key
+        elif (inner := _model_type(info.annotation)) is not None:
+            yield from _table_paths(inner, key)
+
+
+def _error_lines(
+    errors: list[ErrorDetails],
+    env_data: dict[str, Any],
+    env_names: frozenset[str],
+    settings_type: type[BaseModel],
+) -> list[str]:
     """One ``dotted.key: message`` line per problem; built from loc and msg, never the input."""
     return [
-        _line(location, message, env_data)
+        _line(location, message, env_data, env_names)
         for error in errors
-        for location, message in _located_messages(error)
+        for location, message in _located_messages(error, settings_type)
     ]
 
 
-def _line(location: tuple[str | int, ...], message: str, env_data: dict[str, Any]) -> str:
+def _line(
+    location: tuple[str | int, ...],
+    message: str,
+    env_data: dict[str, Any],
+    env_names: frozenset[str],
+) -> str:
     dotted = ".".join(str(part) for part in location) or "(top level)"
-    env_name = _env_name(location, env_data)
+    env_name = _env_name(location, env_data, env_names)
     origin = f" (from {env_name})" if env_name else ""
     return f"{dotted}{origin}: {message}"
 
 
-def _located_messages(error: ErrorDetails) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _located_messages(
+    error: ErrorDetails, settings_type: type[BaseModel]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     location = tuple(error["loc"])
+    if location and location[-1] == "[key]":  # a table key that failed: name the key itself
+        location = location[:-1]
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, KeyProblems):
         for key, message in cause.problems:
@@ -194,15 +260,34 @@ def _located_messages(error: ErrorDetails) -> Iterator[tuple[tuple[str | int, ..
     elif error["type"] == "value_error" and isinstance(cause, Exception):
         yield location, str(cause)
     elif error["type"] == "extra_forbidden":
-        yield location, "unknown key"
+        yield location, _later_key_reason(settings_type, location) or "unknown key"
     elif error["type"] == "missing":
         yield location, "required key is missing"
     else:
         yield location, error["msg"]
 
 
-def _env_name(location: tuple[str | int, ...], env_data: dict[str, Any]) -> str:
-    """The environment variable that supplied the value at ``location``, or ``""``."""
+def _later_key_reason(settings_type: type[BaseModel], location: tuple[str | int, ...]) -> str:
+    """Why the section at ``location[:-1]`` refuses the key ``location[-1]`` for now, if it says
+    (its ``later_keys`` class attribute: key -> reason), else ``""``."""
+    annotation: Any = settings_type
+    for part in location[:-1]:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return ""
+    model = _model_type(annotation)
+    later: Mapping[str, str] = getattr(model, "later_keys", {}) if model is not None else {}
+    return later.get(str(location[-1]), "") if location else ""
+
+
+def _env_name(
+    location: tuple[str | int, ...], env_data: dict[str, Any], env_names: frozenset[str]
+) -> str:
+    """The environment variable that supplied the value at ``location``, or ``""``.
+
+    ``env_names`` (upper case) tells a variable that exists from one the path would spell: a
+    JSON table (``WALLBOARD_ALERTS__CAMPAIGNS``) decodes into nested keys no variable names.
+    """
     node: Any = env_data
     parts: list[str] = []
     for part in location:
@@ -212,7 +297,11 @@ def _env_name(location: tuple[str | int, ...], env_data: dict[str, Any]) -> str:
             return ""
         node = node[str(part)]
         parts.append(str(part))
-    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(parts).upper() if parts else ""
+    for end in range(len(parts), 0, -1):
+        name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(parts[:end]).upper()
+        if name in env_names:
+            return name
+    return ""
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,14 +373,25 @@ class KnownValues:
     def reported(self, key: str) -> bool:
         """Whether pydantic reported an error at ``key`` or above it (a section of the wrong
         type, say), so that nothing below it is worth a further word."""
-        path = tuple(_path(key))
-        return any(path[: len(bad)] == bad for bad in self._bad)
+        path = _text(_path(key))
+        return any(path[: len(bad)] == _text(bad) for bad in self._bad)
 
     def count(self, key: str) -> int:
         """How many items the array at ``key`` has (its default when absent; 0 if not an array)."""
         found = self._walk(_path(key), defaults=True)
         node = None if found is None else found[0]
         return len(node) if isinstance(node, list | tuple) else 0
+
+    def keys(self, key: str) -> list[str]:
+        """The keys of the table at ``key`` (a ``Mapping`` field), in input order, leaving out
+        any key that itself failed validation (a malformed campaign ID, say)."""
+        path = _path(key)
+        found = self._walk(path, defaults=True)
+        node = None if found is None else found[0]
+        if not isinstance(node, Mapping):
+            return []
+        failed = {_text(bad)[len(path)] for bad in self._bad if _is_key_error(path, bad)}
+        return [str(name) for name in node if str(name) not in failed]
 
     def _walk(
         self, path: Sequence[str | int], *, defaults: bool
@@ -303,6 +403,12 @@ class KnownValues:
         for part in path:
             if node is None:
                 return None
+            value_type = _mapping_value_type(annotation)
+            if value_type is not None:
+                if not isinstance(node, Mapping) or str(part) not in node:
+                    return None
+                node, annotation, adapter = node[str(part)], value_type, _adapter(value_type)
+                continue
             if isinstance(part, int):
                 item_type = _item_type(annotation)
                 if item_type is None or not isinstance(node, list | tuple):
@@ -338,10 +444,37 @@ def _path(key: str) -> list[str | int]:
     return [int(part) if part.isdigit() else part for part in key.split(".")]
 
 
+def _text(path: Sequence[str | int]) -> tuple[str, ...]:
+    """A location with every part as text: a table key ``"12"`` and the dotted key's ``12``
+    (read as a list index by :func:`_path`) are the same place."""
+    return tuple(str(part) for part in path)
+
+
 def _overlaps(path: Sequence[str | int], bad: Sequence[str | int]) -> bool:
     """One location lies at, under or above the other."""
     shorter = min(len(path), len(bad))
-    return tuple(path[:shorter]) == tuple(bad[:shorter])
+    return _text(path[:shorter]) == _text(bad[:shorter])
+
+
+def _is_key_error(table: Sequence[str | int], bad: Sequence[str | int]) -> bool:
+    """``bad`` is where pydantic reports a key of ``table`` that failed: ``(..., key, "[key]")``."""
+    return (
+        len(bad) == len(table) + 2
+        and _text(bad[: len(table)]) == _text(table)
+        and bad[-1] == "[key]"
+    )
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    """The annotation one level below ``annotation`` at ``part`` (a section's field, an array's
+    item, a table's value), or None."""
+    if (value_type := _mapping_value_type(annotation)) is not None:
+        return value_type
+    if isinstance(part, int):
+        return _item_type(annotation)
+    model = _model_type(annotation)
+    name = None if model is None else _field_name(model, part)
+    return None if model is None or name is None else model.model_fields[name].annotation
 
 
 def _model_type(annotation: Any) -> type[BaseModel] | None:
@@ -361,6 +494,15 @@ def _item_type(annotation: Any) -> Any:
         args = get_args(annotation)
         if args and (len(args) == 1 or args[1:] == (Ellipsis,)):
             return args[0]
+    return None
+
+
+def _mapping_value_type(annotation: Any) -> Any:
+    """``X`` of ``Mapping[str, X]`` or ``dict[str, X]`` (a table keyed by data), else None."""
+    if get_origin(annotation) in (dict, Mapping):
+        args = get_args(annotation)
+        if len(args) == 2:
+            return args[1]
     return None
 
 

@@ -42,6 +42,7 @@ def config_problems(known: KnownValues) -> list[Problem]:
         *_alert_thresholds(known),
         *_unique_board_names(known),
         *_campaigns_polled(known),
+        *_auto_pause(known),
         *_one_of(known, "slack", "token", "token_file"),
     ]
 
@@ -106,18 +107,126 @@ def _poll_timing(known: KnownValues) -> Iterator[Problem]:
         )
 
 
+#: (lower key, upper key, strictly below?, message at the lower key, message at the upper key)
+_THRESHOLD_ORDER = (
+    (
+        "warn_at",
+        "critical_at",
+        True,
+        "must be below critical_at ({upper})",
+        "must be above warn_at ({lower})",
+    ),
+    (
+        "critical_at",
+        "limit",
+        False,
+        "must not be above limit ({upper})",
+        "must not be below critical_at ({lower})",
+    ),
+    (
+        "clear_margin",
+        "warn_at",
+        True,
+        "must be below warn_at ({upper}), or alerts never clear",
+        "must be above clear_margin ({lower}), or alerts never clear",
+    ),
+)
+_DEFAULT = "the [alerts] default"
+
+
+def _out_of_order(lower: Any, upper: Any, strict: bool) -> bool:
+    return bool(lower >= upper) if strict else bool(lower > upper)
+
+
 def _alert_thresholds(known: KnownValues) -> Iterator[Problem]:
-    """warn_at < critical_at <= limit, and the hysteresis margin below warn_at."""
-    limit = known.value("alerts.limit")
-    warn_at = known.value("alerts.warn_at")
-    critical_at = known.value("alerts.critical_at")
-    clear_margin = known.value("alerts.clear_margin")
-    if _known(warn_at, critical_at) and warn_at >= critical_at:
-        yield "alerts.warn_at", f"must be below critical_at ({critical_at})"
-    if _known(critical_at, limit) and critical_at > limit:
-        yield "alerts.critical_at", f"must not be above limit ({limit})"
-    if _known(clear_margin, warn_at) and clear_margin >= warn_at:
-        yield "alerts.clear_margin", f"must be below warn_at ({warn_at}), or alerts never clear"
+    """warn_at < critical_at <= limit, and the hysteresis margin below warn_at: for the
+    defaults, and for each campaign once its overrides are merged over them.
+
+    A campaign's finding is put on the key its table sets (the other side inherited, and said
+    so); a campaign that sets neither side inherits the defaults' finding, already reported.
+    """
+    for lower, upper, strict, at_lower, _ in _THRESHOLD_ORDER:
+        low, high = known.value(f"alerts.{lower}"), known.value(f"alerts.{upper}")
+        if _known(low, high) and _out_of_order(low, high, strict):
+            yield f"alerts.{lower}", at_lower.format(upper=high)
+    for campaign in known.keys("alerts.campaigns"):
+        table = f"alerts.campaigns.{campaign}"
+        for lower, upper, strict, at_lower, at_upper in _THRESHOLD_ORDER:
+            sets_lower, sets_upper = (
+                known.given(f"{table}.{lower}"),
+                known.given(f"{table}.{upper}"),
+            )
+            if not (sets_lower or sets_upper):
+                continue
+            low, high = _merged(known, campaign, lower), _merged(known, campaign, upper)
+            if not _known(low, high) or not _out_of_order(low, high, strict):
+                continue
+            if sets_lower:
+                shown = high if sets_upper else f"{high}, {_DEFAULT}"
+                yield f"{table}.{lower}", at_lower.format(upper=shown)
+            else:
+                yield f"{table}.{upper}", at_upper.format(lower=f"{low}, {_DEFAULT}")
+
+
+def _merged(known: KnownValues, campaign: str, key: str) -> Any:
+    """``alerts.<key>`` as it applies to ``campaign``: its own table's value, else the default."""
+    own = f"alerts.campaigns.{campaign}.{key}"
+    return known.value(own) if known.given(own) else known.value(f"alerts.{key}")
+
+
+def _windows_key(known: KnownValues, campaign: str) -> str:
+    own = f"alerts.campaigns.{campaign}.windows"
+    return own if known.given(own) else "alerts.windows"
+
+
+def _auto_pause(known: KnownValues) -> Iterator[Problem]:
+    """Auto-pause acts on an alerted window's incident, past the critical threshold and no
+    later than the limit, for every campaign it lists (with that campaign's overrides)."""
+    if not known.given("alerts.auto_pause") or known.reported("alerts.auto_pause"):
+        return
+    campaigns = known.value("alerts.auto_pause.campaigns")
+    if not _known(campaigns):
+        return
+    windows = known.value("alerts.auto_pause.windows")
+    if _known(windows):
+        for window in windows:
+            missing = [
+                campaign
+                for campaign in campaigns
+                if _known(alerted := _merged(known, campaign, "windows")) and window not in alerted
+            ]
+            if missing:
+                keys = sorted({_windows_key(known, campaign) for campaign in missing})
+                yield (
+                    "alerts.auto_pause.windows",
+                    f'"{window}" is not alerted for {", ".join(missing)} ({", ".join(keys)}); '
+                    "auto-pause acts only on an alert's incident, so alert on that window or "
+                    "leave it out here",
+                )
+    at = known.value("alerts.auto_pause.at")
+    if not _known(at):
+        return
+    early: dict[float, list[str]] = {}
+    late: dict[float, list[str]] = {}
+    for campaign in campaigns:
+        critical_at = _merged(known, campaign, "critical_at")
+        limit = _merged(known, campaign, "limit")
+        if _known(critical_at) and at < critical_at:
+            early.setdefault(critical_at, []).append(campaign)
+        if _known(limit) and at > limit:
+            late.setdefault(limit, []).append(campaign)
+    for critical_at, names in early.items():
+        yield (
+            "alerts.auto_pause.at",
+            f"must be at least critical_at ({critical_at} for {', '.join(names)}): auto-pause "
+            "is the last resort after the critical alert, never for a campaign only at warning",
+        )
+    for limit, names in late.items():
+        yield (
+            "alerts.auto_pause.at",
+            f"must not be above limit ({limit} for {', '.join(names)}): a pause after the legal "
+            "limit is passed comes too late to keep the campaign within it",
+        )
 
 
 def _unique_board_names(known: KnownValues) -> Iterator[Problem]:
@@ -132,10 +241,17 @@ def _unique_board_names(known: KnownValues) -> Iterator[Problem]:
 
 
 def _campaigns_polled(known: KnownValues) -> Iterator[Problem]:
-    """A board or auto-pause campaign that ``vicidial.campaigns`` leaves out is never polled."""
+    """A board, alert override or auto-pause campaign that ``vicidial.campaigns`` leaves out is
+    never polled, so whatever is configured for it would silently do nothing."""
     polled = known.value("vicidial.campaigns")
     if not _known(polled) or polled == ALL:
         return
+    for campaign in known.keys("alerts.campaigns"):
+        if campaign not in polled:
+            yield (
+                f"alerts.campaigns.{campaign}",
+                f"{campaign} not in vicidial.campaigns, so never polled",
+            )
     wanted = [f"boards.{index}.campaigns" for index in range(known.count("boards"))]
     wanted.append("alerts.auto_pause.campaigns")
     for key in wanted:

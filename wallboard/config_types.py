@@ -13,11 +13,12 @@ the part of the configuration an operator reads, under regular expressions.
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -29,20 +30,29 @@ from pydantic import (
     PlainValidator,
     SecretStr,
 )
+from pydantic_settings import NoDecode
 
 __all__ = [
+    "ALERT_WINDOWS",
     "ALL",
+    "LATER_WINDOWS",
+    "PACING_WINDOWS",
+    "AlertWindows",
+    "AutoPauseWindows",
     "ByteSize",
+    "CampaignId",
     "CampaignIds",
     "CampaignSelection",
     "Duration",
     "IngroupIds",
     "NonNegativeDuration",
+    "QuietHours",
     "Ratio",
     "SecretFile",
     "SecretFilePath",
     "format_bytes",
     "format_duration",
+    "format_quiet_hours",
     "http_base_url",
     "split_listen",
 ]
@@ -172,7 +182,16 @@ _LISTEN_RE = re.compile(
 
 
 def _string_list(value: object) -> list[str]:
-    """A TOML array, or from the environment a JSON array (decoded already) or ``"A,B"``."""
+    """A TOML array, or from the environment a JSON array or ``"A,B"``.
+
+    The list types are marked ``NoDecode``, so pydantic-settings hands the environment's text
+    over as it is (it would insist on JSON) and the JSON is read here.
+    """
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError('must be a list of strings (JSON such as ["A", "B"])') from None
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
@@ -180,16 +199,25 @@ def _string_list(value: object) -> list[str]:
     raise ValueError("must be a list of strings")
 
 
+def _campaign_id(value: object) -> str:
+    if not isinstance(value, str) or not _CAMPAIGN_ID_RE.fullmatch(value):
+        raise ValueError(
+            f"campaign ID {value!r} must be 2-8 letters, digits or underscores, as in "
+            "VICIdial (the stats call joins campaign IDs with dashes)"
+        )
+    return value
+
+
+CampaignId = Annotated[str, BeforeValidator(_campaign_id)]
+"""One campaign ID as VICIdial spells it (the key of an ``[alerts.campaigns.<ID>]`` table)."""
+
+
 def _campaign_ids(value: object) -> tuple[str, ...]:
     ids = _string_list(value)
     if not ids:
         raise ValueError('must list at least one campaign ID (or be "all")')
     for campaign in ids:
-        if not _CAMPAIGN_ID_RE.fullmatch(campaign):
-            raise ValueError(
-                f"campaign ID {campaign!r} must be 2-8 letters, digits or underscores, as in "
-                "VICIdial (the stats call joins campaign IDs with dashes)"
-            )
+        _campaign_id(campaign)
     if len(set(ids)) != len(ids):
         raise ValueError("lists a campaign ID twice")
     return tuple(ids)
@@ -202,11 +230,11 @@ def _campaign_selection(value: object) -> Literal["all"] | tuple[str, ...]:
 
 
 CampaignSelection = Annotated[
-    Literal["all"] | tuple[str, ...], BeforeValidator(_campaign_selection)
+    Literal["all"] | tuple[str, ...], BeforeValidator(_campaign_selection), NoDecode
 ]
 """``"all"`` (every campaign VICIdial lists) or specific campaign IDs."""
 
-CampaignIds = Annotated[tuple[str, ...], BeforeValidator(_campaign_ids)]
+CampaignIds = Annotated[tuple[str, ...], BeforeValidator(_campaign_ids), NoDecode]
 """Specific campaign IDs, at least one and none twice, with no ``"all"`` shorthand."""
 
 
@@ -220,7 +248,7 @@ def _ingroup_ids(value: object) -> tuple[str, ...]:
     return tuple(ids)
 
 
-IngroupIds = Annotated[tuple[str, ...], BeforeValidator(_ingroup_ids)]
+IngroupIds = Annotated[tuple[str, ...], BeforeValidator(_ingroup_ids), NoDecode]
 """In-group IDs as VICIdial spells them; the list may be empty."""
 
 
@@ -301,3 +329,103 @@ def split_listen(listen: str) -> tuple[str, int]:
 
 Ratio = Annotated[float, Field(gt=0, lt=1)]
 """A ratio strictly between 0 and 1, as the drop-ratio thresholds are written."""
+
+
+# --- alert windows and quiet hours ----------------------------------------------------------
+
+ALERT_WINDOWS: tuple[str, ...] = ("today", "30d")
+"""The drop windows this version can alert on, in the order they are shown."""
+
+LATER_WINDOWS: tuple[str, ...] = ("period", "today_ofcom", "15m", "1h")
+"""Windows the compliance features add in a later version: refused by name, not as typos."""
+
+PACING_WINDOWS: frozenset[str] = frozenset({"15m", "1h"})
+"""Short windows that describe pacing, not the legal position: they never pause a campaign."""
+
+
+def _quoted(names: tuple[str, ...]) -> str:
+    quoted = [f'"{name}"' for name in names]
+    return ", ".join(quoted[:-1]) + f" and {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+
+def _window_names(value: object) -> tuple[str, ...]:
+    """A list of distinct window names this version knows (an empty list is allowed)."""
+    names = _string_list(value)
+    for name in names:
+        if name in LATER_WINDOWS:
+            raise ValueError(
+                f'window "{name}" comes with a later version; this one alerts on '
+                f"{_quoted(ALERT_WINDOWS)} only"
+            )
+        if name not in ALERT_WINDOWS:
+            raise ValueError(f'unknown window "{name}": the windows are {_quoted(ALERT_WINDOWS)}')
+    if len(set(names)) != len(names):
+        raise ValueError("lists a window twice")
+    return tuple(names)
+
+
+def _auto_pause_windows(value: object) -> tuple[str, ...]:
+    names = _string_list(value)
+    for name in names:
+        if name in PACING_WINDOWS:
+            raise ValueError(
+                f'"{name}" is a pacing window: it shows how the last minutes went, not the '
+                "legal position, so it never pauses a campaign"
+            )
+    names = list(_window_names(names))
+    if not names:
+        raise ValueError(
+            "must list at least one window (remove [alerts.auto_pause] to turn auto-pause off)"
+        )
+    return tuple(names)
+
+
+AlertWindows = Annotated[tuple[str, ...], BeforeValidator(_window_names), NoDecode]
+"""Alerted windows: ``"today"``, ``"30d"`` (the compliance issue adds more), none twice."""
+
+AutoPauseWindows = Annotated[tuple[str, ...], BeforeValidator(_auto_pause_windows), NoDecode]
+"""The windows whose incidents may pause a campaign: alert windows, at least one, never pacing."""
+
+_QUIET_HOURS_RE = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", re.ASCII)
+_QUIET_HOURS_HINT = '"" (none) or "HH:MM-HH:MM" in dialer time, such as "22:00-07:00"'
+
+
+def _quiet_hours(value: object) -> tuple[time, time] | None:
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(t, time) for t in value):
+        return (value[0], value[1])
+    if not isinstance(value, str):
+        raise ValueError(f"must be {_QUIET_HOURS_HINT}")
+    text = value.strip()
+    if not text:
+        return None
+    match = _QUIET_HOURS_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"must be {_QUIET_HOURS_HINT}")
+    start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
+    if max(start_h, end_h) > 23 or max(start_m, end_m) > 59:
+        raise ValueError(f"must be {_QUIET_HOURS_HINT}, with hours 00-23 and minutes 00-59")
+    start, end = time(start_h, start_m), time(end_h, end_m)
+    if start == end:
+        raise ValueError(
+            'starts and ends at the same minute, which says neither "never" nor "always": '
+            'use "" for no quiet hours'
+        )
+    return start, end
+
+
+def format_quiet_hours(quiet: tuple[time, time] | None) -> str:
+    """``"22:00-07:00"``, or ``""`` for none: the form the file uses."""
+    if quiet is None:
+        return ""
+    start, end = quiet
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+QuietHours = Annotated[
+    tuple[time, time] | None,
+    BeforeValidator(_quiet_hours),
+    NoDecode,
+    PlainSerializer(format_quiet_hours, return_type=str),
+]
+"""Hours (dialer time) when warnings are held: ``(start, end)``, wrapping midnight when
+``end < start``; ``None`` (written ``""``) for none. Critical alerts are never held."""

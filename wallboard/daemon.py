@@ -20,6 +20,11 @@ from datetime import datetime
 import aiohttp
 from aiohttp import web
 
+from wallboard.alerts.rules import rules_from_config
+from wallboard.alerts.runtime import AlertRuntime, firing_counts
+from wallboard.alerts.slack import SlackSender
+from wallboard.alerts.store import create_alert_store
+from wallboard.alerts.view_store import create_alert_view_store
 from wallboard.cache import create_history_store, create_snapshot_store, instance_name
 from wallboard.config import Settings
 from wallboard.freshness import FreshnessWatch
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 POLLER = web.AppKey("poller", Poller)
+ALERTS = web.AppKey("alerts", AlertRuntime)
 
 #: Seconds a shutdown may take before aiohttp gives up on open connections.
 SHUTDOWN_TIMEOUT = 3.0
@@ -59,12 +65,15 @@ def build_daemon_app(
     leadership: asyncio.Queue[bool] = asyncio.Queue()
     store = create_snapshot_store(settings.cache, SnapshotJsonCodec())
     store.leadership.subscribe(leadership.put_nowait)
+    views = create_alert_view_store(settings.cache, store)
+    rules = rules_from_config(settings)
     metrics = DaemonMetrics(
         latest=store.latest,
         clock=clock,
         limit=settings.alerts.limit,
         agents_interval=settings.poll.agents_interval.total_seconds(),
         stats_interval=settings.poll.stats_interval.total_seconds(),
+        alerts_firing=lambda: firing_counts(views.latest()),
     )
     context = WebContext(
         store=store,
@@ -78,6 +87,8 @@ def build_daemon_app(
         clock=clock,
         metrics=metrics.render,
         thresholds=thresholds_from_config(settings),
+        thresholds_for=rules.thresholds_for,
+        alert_view=views.latest,
     )
     app = build_web_app(context)
     metrics.stream_clients = lambda: len(app[HUB])
@@ -122,25 +133,44 @@ def build_daemon_app(
             budget=budget,
         )
         app[POLLER] = poller
+        alerts = AlertRuntime(
+            rules=rules,
+            store=create_alert_store(settings.cache, settings.state.path),
+            snapshots=store,
+            view_store=views,
+            client=client,
+            clock=clock,
+            history_days=settings.poll.history_days,
+            slack=_slack_sender(settings),
+            on_notification=metrics.observe_notification,
+            on_pause=metrics.observe_auto_pause,
+        )
+        app[ALERTS] = alerts
         hub = app[HUB]
         unsubscribe = store.subscribe(lambda _snapshot: hub.notify())
+        unsubscribe_views = views.subscribe(lambda _view: hub.notify())  # alerts are content
         freshness = FreshnessWatch(store.latest, clock)
         unsubscribe_freshness = freshness.subscribe(lambda _stale: hub.notify_freshness())
-        follower = asyncio.create_task(_follow_leadership(leadership, poller))
+        await alerts.open()
+        follower = asyncio.create_task(_follow_leadership(leadership, poller, alerts))
+        await views.start()
         await store.start()  # leadership (memory: at once) reaches the poller via the queue
         await freshness.start()
         log.info("daemon started (instance %s, cache %s)", name, settings.cache.backend)
-        _warn_unbuilt(settings)
         try:
             yield
         finally:
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
+            await alerts.follow()
             await poller.stop()
             await freshness.close()
             unsubscribe_freshness()
+            unsubscribe_views()
             unsubscribe()
+            await alerts.close()
+            await views.close()
             await store.close()
             await history.close()
             await session.close()
@@ -150,20 +180,13 @@ def build_daemon_app(
     return app
 
 
-def _warn_unbuilt(settings: Settings) -> None:
-    """Nothing configured may silently do nothing: say so for what is not built yet."""
-    if settings.slack is not None:
-        log.warning(
-            "[slack] is configured, but the alert engine is not built yet: nothing will be "
-            "posted to %s (severity shows on the boards and in /api/snapshot)",
-            settings.slack.channel,
-        )
-    if settings.alerts.auto_pause is not None:
-        log.warning(
-            "[alerts.auto_pause] is configured, but auto-pause is not built yet: %s will "
-            "never be paused by this daemon",
-            ", ".join(settings.alerts.auto_pause.campaigns),
-        )
+def _slack_sender(settings: Settings) -> SlackSender | None:
+    """The Slack sender when ``[slack]`` is configured; without it alerts go to the log."""
+    slack = settings.slack
+    if slack is None:
+        log.info("alerts: no [slack] section; alerts show on the boards, the API and the log")
+        return None
+    return SlackSender(token=slack.token_value(), channel=slack.channel, base_url=slack.base_url)
 
 
 def thresholds_from_config(settings: Settings) -> Thresholds:
@@ -185,15 +208,20 @@ def retry_budget(timeout: float, shortest_interval: float, *, most: int = 2) -> 
     return max(0, min(most, attempts - 1))
 
 
-async def _follow_leadership(changes: asyncio.Queue[bool], poller: Poller) -> None:
-    """Start polling when this instance becomes the leader, stop when it loses the lock."""
+async def _follow_leadership(
+    changes: asyncio.Queue[bool], poller: Poller, alerts: AlertRuntime
+) -> None:
+    """Start polling and alerting when this instance becomes the leader, stop both when it
+    loses the lock (the new leader carries on from what the store kept)."""
     while True:
         leader = await changes.get()
         if leader and not poller.running:
-            log.info("leadership acquired: polling VICIdial")
+            log.info("leadership acquired: polling VICIdial and evaluating alerts")
             await poller.start()
+            await alerts.lead()
         elif not leader and poller.running:
-            log.info("leadership lost: following the leader's snapshots")
+            log.info("leadership lost: following the leader's snapshots and alerts")
+            await alerts.follow()
             await poller.stop()
 
 

@@ -36,7 +36,7 @@ class SnapshotCollector(Collector):
         limit: float,
         agents_interval: float,
         stats_interval: float,
-        alerts_firing: Callable[[], list[tuple[str, str]]] = list,
+        alerts_firing: Callable[[], list[tuple[str, str, int]]] = list,
         stream_clients: Callable[[], int] = lambda: 0,
     ) -> None:
         self._latest = latest
@@ -150,10 +150,13 @@ class SnapshotCollector(Collector):
         value = snapshot.age_seconds(now) if snapshot else None
         age.add_metric([], value if value is not None else float("nan"))
         firing = GaugeMetricFamily(
-            "wallboard_alerts_firing", "Drop-rate alerts firing", labels=["campaign", "severity"]
+            "wallboard_alerts_firing",
+            "Open alert incidents by campaign and severity (campaign empty: daemon-level, "
+            "such as data_stale or login)",
+            labels=["campaign", "severity"],
         )
-        for campaign, severity in self._alerts_firing():
-            firing.add_metric([campaign, severity], 1.0)
+        for campaign, severity, count in self._alerts_firing():
+            firing.add_metric([campaign, severity], float(count))
         clients = GaugeMetricFamily("wallboard_stream_clients", "Open SSE streams (TVs)")
         clients.add_metric([], self.stream_clients())
         yield from (up, source_up, last, age, firing, clients)
@@ -170,6 +173,7 @@ class DaemonMetrics:
         limit: float,
         agents_interval: float,
         stats_interval: float,
+        alerts_firing: Callable[[], list[tuple[str, str, int]]] = list,
     ) -> None:
         # ``*_created`` series only double the exposition; Grafana and alerts never use them.
         disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -180,6 +184,7 @@ class DaemonMetrics:
             limit=limit,
             agents_interval=agents_interval,
             stats_interval=stats_interval,
+            alerts_firing=alerts_firing,
         )
         self.registry.register(self.collector)
         self.requests = Counter(
@@ -221,6 +226,15 @@ class DaemonMetrics:
 
     def observe_poll(self, function: str, outcome: str, seconds: float) -> None:
         self.poll_duration.labels(function=function).observe(seconds)
+
+    def observe_notification(self, outcome: str) -> None:
+        """One alert notification: ``sent`` (Slack), ``logged`` (no Slack), ``retry``,
+        ``rejected``."""
+        self.notifications.labels(outcome=outcome).inc()
+
+    def observe_auto_pause(self, campaign: str, outcome: str) -> None:
+        """One auto-pause: ``paused``, ``would_pause`` (dry run), ``refused``, ``failed``."""
+        self.auto_pauses.labels(campaign=campaign, outcome=outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

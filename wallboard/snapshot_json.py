@@ -11,10 +11,11 @@ Two different jobs, kept apart on purpose:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from wallboard.alerts.types import AlertView, Incident
 from wallboard.snapshot import (
     AgentCounts,
     AgentView,
@@ -53,12 +54,17 @@ def api_document(
     warn_at: float | None = None,
     critical_at: float | None = None,
     thresholds: Thresholds | None = None,
+    alert_view: AlertView | None = None,
+    thresholds_for: Callable[[str], Thresholds] | None = None,
 ) -> JsonDict:
     """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
 
     ``campaigns`` narrows the document to one board's campaigns (agents included).
     ``thresholds`` grade each window (the windows module decides severity, never the page);
-    without it they are built from ``limit``/``warn_at``/``critical_at``.
+    without it they are built from ``limit``/``warn_at``/``critical_at``. ``alert_view`` (the
+    alert engine's, shared through the cache) gives ``alerts`` and each window's
+    ``alert_state``; without it, ``alerts`` is the given list. ``thresholds_for`` grades each
+    campaign by its own ``[alerts.campaigns.X]`` overrides.
     """
     wanted = set(campaigns) if campaigns is not None else None
     age = snapshot.age_seconds(now)
@@ -91,7 +97,12 @@ def api_document(
         },
         "login": _login_document(snapshot.login_block),
         "campaigns": [
-            _campaign_document(campaign, thresholds, counts_known=snapshot.counts_known)
+            _campaign_document(
+                campaign,
+                thresholds if thresholds_for is None else thresholds_for(campaign.id),
+                counts_known=snapshot.counts_known,
+                view=alert_view,
+            )
             for campaign in snapshot.campaigns
             if wanted is None or campaign.id in wanted
         ],
@@ -100,7 +111,9 @@ def api_document(
             for agent in snapshot.agents
             if wanted is None or agent.campaign in wanted
         ],
-        "alerts": [dict(alert) for alert in alerts],
+        "alerts": [dict(alert) for alert in alerts]
+        if alert_view is None
+        else alerts_document(alert_view, wanted),
         "sources": {status.function: _source_document(status, now) for status in snapshot.sources},
     }
 
@@ -117,7 +130,41 @@ def _login_document(block: LoginBlock | None) -> JsonDict | None:
     }
 
 
-def _window_document(window: WindowFigures) -> JsonDict:
+def alerts_document(view: AlertView, campaigns: set[str] | None = None) -> list[JsonDict]:
+    """Open incidents, CONTRACT §4 shape plus ``kind``, ``auto_pause``, ``key`` and
+    ``summary``. Daemon-level incidents (``campaign`` empty) show on every board."""
+    return [
+        _alert_document(incident)
+        for incident in view.incidents
+        if campaigns is None or not incident.campaign or incident.campaign in campaigns
+    ]
+
+
+def _alert_document(incident: Incident) -> JsonDict:
+    figures = incident.figures
+    pause = incident.auto_pause
+    return {
+        "campaign": incident.campaign,
+        "severity": incident.severity.value,
+        "window": incident.window,
+        "value": None if figures is None or figures.ratio is None else round(figures.ratio, 6),
+        "since": iso(incident.opened_at),
+        "kind": incident.kind.value,
+        "key": incident.key,
+        "summary": incident.summary,
+        "drops_remaining": None if figures is None else figures.drops_remaining,
+        "auto_pause": None
+        if pause is None
+        else {
+            "at": iso(pause.at),
+            "dry_run": pause.dry_run,
+            "outcome": pause.outcome,
+            "detail": pause.detail,
+        },
+    }
+
+
+def _window_document(window: WindowFigures, alert_state: str) -> JsonDict:
     return {
         "calls": window.calls,
         "answered": window.answered,
@@ -125,12 +172,17 @@ def _window_document(window: WindowFigures) -> JsonDict:
         "ratio": round(window.ratio, 6),
         "drops_remaining": window.drops_remaining,
         "severity": window.severity.value,
+        "alert_state": alert_state,
         "days": window.days,
     }
 
 
 def _campaign_document(
-    campaign: CampaignView, thresholds: Thresholds, *, counts_known: bool
+    campaign: CampaignView,
+    thresholds: Thresholds,
+    *,
+    counts_known: bool,
+    view: AlertView | None = None,
 ) -> JsonDict:
     """One campaign; call counts are ``null`` until ``call_status_stats`` first answers,
     because a 0 % drop ratio must only ever mean "no drops"."""
@@ -156,7 +208,12 @@ def _campaign_document(
         "drops_remaining_30d": campaign.last_30d.drops_remaining(limit),
         "agents": campaign.agents.as_dict(),
         "calls_waiting": campaign.calls_waiting,
-        "windows": {name: _window_document(window) for name, window in graded.items()}
+        "windows": {
+            name: _window_document(
+                window, view.state(campaign.id, name).value if view is not None else "ok"
+            )
+            for name, window in graded.items()
+        }
         if counts_known
         else None,
     }

@@ -32,7 +32,7 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-def daemon_settings(base_url: str, state_dir: Path, **sections: dict[str, Any]) -> Settings:
+def daemon_settings(base_url: str, state_dir: Path, **sections: Any) -> Settings:
     """The embedded default config pointed at a simulator, with quiet test cadences.
 
     Intervals are long so nothing polls on its own during a test beyond the start-up round;
@@ -58,7 +58,10 @@ def daemon_settings(base_url: str, state_dir: Path, **sections: dict[str, Any]) 
         "alerts": {"stale_after": "40m"},
     }
     for section, values in sections.items():
-        overrides.setdefault(section, {}).update(values)
+        if isinstance(values, dict):
+            overrides.setdefault(section, {}).update(values)
+        else:  # an array of tables such as [[boards]] replaces the default
+            overrides[section] = values
     return load_default_config(overrides)
 
 

@@ -65,8 +65,10 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
+                # As in production (docker-compose.yml): incidents, the alert outbox and Slack
+                # message ids must survive a Redis restart, which tests do.
                 "--appendonly",
-                "no",
+                "yes",
                 "--dir",
                 str(self.directory),
                 "--logfile",

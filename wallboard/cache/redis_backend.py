@@ -63,6 +63,10 @@ class RedisSnapshotStore(Generic[T]):
     The store owns ``redis`` (closes it in :meth:`close`); the client must return bytes
     (``decode_responses=False``). ``lock_ttl`` is the leader lock's time-to-live in seconds.
     ``on_leadership_change`` is a subscription to :attr:`leadership` made at construction.
+
+    ``election`` shares another store's leader election instead of holding its own: a second
+    value (the alert engine's view) written by the same leader, fenced by the same lock, so
+    the two can never be written by different instances. Its owner starts and closes it.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class RedisSnapshotStore(Generic[T]):
         prefix: str,
         lock_ttl: float,
         on_leadership_change: Callable[[bool], None] | None = None,
+        election: LeaderElection | None = None,
         resync_interval: float = 5.0,
         min_backoff: float = 0.1,
         max_backoff: float = 10.0,
@@ -84,9 +89,14 @@ class RedisSnapshotStore(Generic[T]):
         self._instance = uuid.uuid4().hex[:12]
         self._versions = itertools.count(1)
         # Our own hook first: it must run before any subscriber could publish as the new leader.
-        self._election = LeaderElection(
-            redis, f"{prefix}:leader", lock_ttl, on_change=self._leadership_changed
-        )
+        self._owns_election = election is None
+        if election is None:
+            election = LeaderElection(
+                redis, f"{prefix}:leader", lock_ttl, on_change=self._leadership_changed
+            )
+        else:
+            election.subscribe(self._leadership_changed)
+        self._election = election
         if on_leadership_change is not None:
             self._election.subscribe(on_leadership_change)
         self._publish_script = redis.register_script(_PUBLISH_IF_LEADER)
@@ -115,11 +125,13 @@ class RedisSnapshotStore(Generic[T]):
         except _REDIS_ERRORS as error:
             self._redis_unreachable(error)
         self._follow_task = asyncio.create_task(self._follow(), name=f"follow {self._channel}")
-        await self._election.start()
+        if self._owns_election:
+            await self._election.start()
 
     async def close(self) -> None:
         """Hand over leadership at once, stop following, close the Redis client."""
-        await self._election.close()
+        if self._owns_election:
+            await self._election.close()
         task, self._follow_task = self._follow_task, None
         if task is not None:
             await cancel_and_wait(task)

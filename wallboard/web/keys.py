@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from wallboard.alerts.types import AlertView
 from wallboard.snapshot import Snapshot, utcnow
 from wallboard.web.sse import StreamHub, heartbeat_seconds_from_environment
 from wallboard.windows import Thresholds
@@ -50,6 +51,11 @@ class WebContext:
     boards: Sequence[Board] = ()
     clock: Callable[[], datetime] = field(default=utcnow)
     alerts: Callable[[], Sequence[dict[str, Any]]] = field(default=lambda: ())
+    #: The alert engine's view (shared through the cache); when it gives one, ``alerts`` and
+    #: each window's ``alert_state`` come from it. Its changes must call ``hub.notify()``.
+    alert_view: Callable[[], AlertView | None] = field(default=lambda: None)
+    #: Per-campaign thresholds (``[alerts.campaigns.X]``); None: ``thresholds`` for all.
+    thresholds_for: Callable[[str], Thresholds] | None = None
     metrics: Callable[[], bytes] | None = None
     heartbeat_seconds: float = field(default_factory=heartbeat_seconds_from_environment)
     thresholds: Thresholds | None = None

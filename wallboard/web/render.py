@@ -155,6 +155,8 @@ class BoardDocuments:
             warn_at=context.warn_at,
             critical_at=context.critical_at,
             thresholds=context.thresholds,
+            alert_view=context.alert_view(),
+            thresholds_for=context.thresholds_for,
         )
 
 

@@ -141,9 +141,34 @@
     return Boolean(sources[name] && sources[name].last_success);
   }
 
+  // The worse of the window's grade and the alert engine's state for it: an open critical
+  // incident stays red until it clears, even if the ratio dipped under critical_at a moment.
+  const RANK = {"": 0, ok: 1, insufficient: 1, warning: 2, critical: 3};
   function severity(c, windowName) {
     const w = c.windows && c.windows[windowName];
-    return w && Object.prototype.hasOwnProperty.call(SEVERITY, w.severity) ? w.severity : "";
+    if (!w || !Object.prototype.hasOwnProperty.call(SEVERITY, w.severity)) return "";
+    const alerted = w.alert_state === "warning" || w.alert_state === "critical" ? w.alert_state : "";
+    return RANK[alerted] > RANK[w.severity] ? alerted : w.severity;
+  }
+
+  // Active alerts from the alert engine, worst first, in words a supervisor reads from across
+  // the room; an auto-pause (or a dry run of one) says what happened.
+  function renderAlerts() {
+    const box = el("alert-banner");
+    const alerts = (latest && latest.alerts) || [];
+    box.hidden = alerts.length === 0;
+    if (!alerts.length) { box.innerHTML = ""; return; }
+    const order = {critical: 0, warning: 1};
+    const lines = alerts.slice().sort((a, b) => (order[a.severity] ?? 2) - (order[b.severity] ?? 2)).map((a) => {
+      const icon = a.severity === "critical" ? "✖ CRITICAL" : "⚠ WARNING";
+      const what = a.kind === "drop"
+        ? `${esc(a.campaign)} ${esc(a.window)} ${a.value === null ? "" : pct(a.value)}` +
+          (a.drops_remaining === null || a.drops_remaining === undefined ? "" : ` · ${a.drops_remaining} drops left`)
+        : esc(a.summary);
+      const pause = a.auto_pause ? ` · <b>${esc(a.auto_pause.dry_run ? "auto-pause (dry run): would pause" : "auto-pause: " + a.auto_pause.outcome)}</b>` : "";
+      return `<div class="alert sev-${esc(a.severity)}"><span class="tag">${icon}</span> ${what}${pause}</div>`;
+    });
+    box.innerHTML = lines.join("");
   }
 
   function card(c) {
@@ -223,6 +248,7 @@
   function render() {
     el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
     el("inbound").textContent = everFetched("in_group_status") ? num(latest.inbound_calls_waiting) : "–";
+    renderAlerts();
     renderStatus();  // first: the banners change the room left for agent tiles
     renderAgents();
   }

@@ -1,0 +1,43 @@
+"""The one place the daemon changes the dialer: ``update_campaign active=N``, and its verdict.
+
+VICIdial has no PAUSED state (API.md §7): stopping a campaign is ``active=N`` (uppercase, or
+VICIdial silently ignores it). The engine decides *whether* (guarded, at most once per
+incident, never in dry run); this turns VICIdial's answer into an outcome and one sentence an
+operator can act on. It never re-activates a campaign.
+"""
+
+from __future__ import annotations
+
+from wallboard.vicidial.client import VicidialClient
+from wallboard.vicidial.errors import ApiError, LoginError, PermissionDenied, VicidialError
+
+_PERMISSION_FIX = (
+    "give the API user Modify Campaigns (user level 8+) and update_campaign in its API "
+    "Allowed Functions"
+)
+
+
+async def pause_campaign(client: VicidialClient, campaign: str) -> tuple[str, str]:
+    """Set ``campaign`` inactive; returns ``(outcome, detail)``, outcome one of ``paused``,
+    ``refused`` (VICIdial said no: the detail has the fix) or ``failed`` (no answer)."""
+    try:
+        update = await client.set_campaign_active(campaign, False)
+    except PermissionDenied as error:
+        return "refused", f"VICIdial refused: {error}; {_PERMISSION_FIX}"
+    except LoginError as error:
+        return "refused", f"VICIdial refused the login: {error}"
+    except ApiError as error:
+        text = str(error)
+        if "DOES NOT EXIST" in text:
+            return "refused", (
+                f"VICIdial refused: {text}; the campaign does not exist or is not in the API "
+                "user group's allowed campaigns"
+            )
+        return "refused", f"VICIdial refused: {text}"
+    except VicidialError as error:
+        return "failed", f"no answer from VICIdial: {error}; the campaign may still be active"
+    if update.outcome == "updated":
+        return "paused", f"VICIdial: {' '.join(update.lines)}"
+    return "refused", (
+        f"VICIdial changed nothing ({' '.join(update.lines)}); the campaign is still active"
+    )
