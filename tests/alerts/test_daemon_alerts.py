@@ -100,6 +100,7 @@ async def test_a_campaign_rising_and_falling_makes_one_slack_thread(
         for reply, words in zip(replies, expected, strict=True):
             assert words in reply, replies
         assert "resolved" in parent.text.lower()
+        assert "2.90 % at the last message" in parent.text, "the trend since the last message"
         assert slack.calls("chat.update"), "the parent is updated in place"
         assert all(c.params.get("channel") == CHANNEL for c in slack.calls("chat.update"))
         assert (await daemon.snapshot())["alerts"] == []

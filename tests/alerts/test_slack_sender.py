@@ -594,3 +594,14 @@ def test_daemon_level_incidents_render_without_figures() -> None:
     assert "Drop rate" not in text
     assert "Campaign" not in str(blocks)
     assert len(blocks[0]["text"]["text"]) <= 150
+
+
+def test_the_parent_shows_the_trend_since_the_last_message() -> None:
+    from wallboard.alerts.slack_blocks import trend
+    from wallboard.alerts.types import Figures
+
+    up = Figures(0.0284, 1000, 28, 2, 0.028, 0.03, previous_ratio=0.0261)
+    assert trend(up) == " (2.61 % at the last message, ▲ 0.23 pts)"
+    down = Figures(0.0250, 1000, 25, 5, 0.025, 0.03, previous_ratio=0.0284)
+    assert "▼ 0.34 pts" in trend(down)
+    assert trend(Figures(0.02, 1000, 20, 10, 0.025, 0.03)) == "", "no previous message"

@@ -374,3 +374,47 @@ async def test_the_page_shows_the_daemons_verdicts_and_a_blocked_login(
         assert "✓" not in await pill.inner_text(), "no green tick above a blocked login"
         assert await pill.get_attribute("class") == "stale"
         await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-login-blocked.png"))
+
+
+async def test_the_page_shows_the_alert_engines_incidents_as_a_banner(
+    browser_page: Any, tmp_path: Path
+) -> None:
+    from wallboard.alerts.types import AlertView, AutoPauseOutcome, Figures, Incident, Kind, Level
+
+    now = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
+    floor = floor_snapshot(now, agents_per_campaign=2)
+    incident = Incident(
+        key="drop:SALES1:today:2026-11-25",
+        kind=Kind.DROP,
+        campaign="SALES1",
+        window="today",
+        severity=Level.CRITICAL,
+        opened_at=now,
+        updated_at=now,
+        summary="SALES1 today drop rate 2.90 %",
+        figures=Figures(0.029, 1000, 29, 1, 0.028, 0.03),
+        auto_pause=AutoPauseOutcome("SALES1", now, True, "would_pause", "dry run"),
+    )
+    view = AlertView(incidents=(incident,), window_states=(("SALES1", "today", Level.CRITICAL),))
+    boards = (Board(name="all", title="All campaigns"),)
+    context = WebContext(
+        store=FakeStore(floor),
+        limit=0.03,
+        clock=FakeClock(now),
+        boards=boards,
+        alert_view=lambda: view,
+    )
+    async with serving(build_web_app(context)) as url:
+        page = browser_page
+        await page.goto(url + "/boards/all")
+        banner = page.locator("#alert-banner")
+        await banner.wait_for(state="visible", timeout=5000)
+        text = await banner.inner_text()
+        assert "✖ CRITICAL" in text
+        assert "SALES1 today 2.90%" in text
+        assert "1 drop left" in text
+        assert "auto-pause (dry run): would pause" in text
+        card = page.locator('article.card[data-campaign="SALES1"]')
+        # the engine's critical outranks the window's own grade (a quiet 0.x % floor)
+        assert await card.get_attribute("data-severity") == "critical"
+        await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-alert.png"))

@@ -75,6 +75,7 @@ def figures_to_dict(figures: Figures) -> Document:
         "drops_remaining": figures.drops_remaining,
         "threshold": figures.threshold,
         "limit": figures.limit,
+        "previous_ratio": figures.previous_ratio,
     }
 
 
@@ -86,6 +87,10 @@ def figures_from_dict(document: Mapping[str, Any]) -> Figures:
         drops_remaining=_int(document, "drops_remaining"),
         threshold=_float(document, "threshold"),
         limit=_float(document, "limit"),
+        # Older documents have no trend: absent means unknown.
+        previous_ratio=_optional_float(document, "previous_ratio")
+        if "previous_ratio" in document
+        else None,
     )
 
 

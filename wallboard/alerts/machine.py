@@ -75,6 +75,7 @@ class Track:
     day: date | None = None  # the dialer date a pending ``today`` track belongs to
     last_reminder: datetime | None = None  # critical since / last reminder
     inactive_since: datetime | None = None  # set once the "inactive" reply went out
+    notified_ratio: float | None = None  # the ratio at the incident's last message (trend)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +145,13 @@ def _closed_step(
         opened_at=now,
         updated_at=now,
         summary=_summary(obs, target, policy),
-        figures=_figures(obs, target, policy),
+        figures=_figures(obs, target, policy, None),
     )
     opened = Track(
         level=target,
         incident=incident,
         last_reminder=now if target is Level.CRITICAL else None,
+        notified_ratio=obs.ratio,
     )
     text = f"{_word(target)}: {incident.summary}"
     return Step(opened, (Notification(incident, Action.OPENED, text, now),))
@@ -164,13 +166,14 @@ def _change(
     action: Action,
 ) -> Step:
     assert track.incident is not None
-    incident = _refreshed(track.incident, obs, policy, now, level)
+    incident = _refreshed(track.incident, obs, policy, now, level, track.notified_ratio)
     changed = replace(
         track,
         level=level,
         incident=incident,
         last_reminder=now if level is Level.CRITICAL else None,
         inactive_since=None,
+        notified_ratio=obs.ratio,
     )
     verb = "escalated to CRITICAL" if action is Action.ESCALATED else "eased to WARNING"
     return Step(changed, (Notification(incident, action, f"{verb}: {incident.summary}", now),))
@@ -194,16 +197,16 @@ def _critical_upkeep(track: Track, obs: Observation, policy: WindowPolicy, now: 
     last = track.last_reminder or now
     if (now - last).total_seconds() < policy.repeat:
         return Step(track)
+    incident = _refreshed(incident, obs, policy, now, Level.CRITICAL, track.notified_ratio)
     text = f"still CRITICAL: {incident.summary}"
-    return Step(
-        replace(track, last_reminder=now), (Notification(incident, Action.REMINDER, text, now),)
-    )
+    reminded = replace(track, incident=incident, last_reminder=now, notified_ratio=obs.ratio)
+    return Step(reminded, (Notification(incident, Action.REMINDER, text, now),))
 
 
 def _resolve(track: Track, obs: Observation, policy: WindowPolicy, now: datetime) -> Step:
     assert track.incident is not None
     incident = replace(
-        _refreshed(track.incident, obs, policy, now, track.incident.severity),
+        _refreshed(track.incident, obs, policy, now, track.incident.severity, track.notified_ratio),
         closed_at=now,
         close_reason="resolved",
     )
@@ -227,18 +230,29 @@ def _day_ended(track: Track, obs: Observation, policy: WindowPolicy, now: dateti
 
 
 def _refreshed(
-    incident: Incident, obs: Observation, policy: WindowPolicy, now: datetime, level: Level
+    incident: Incident,
+    obs: Observation,
+    policy: WindowPolicy,
+    now: datetime,
+    level: Level,
+    previous: float | None = None,
 ) -> Incident:
+    """The incident with today's figures; ``previous`` (the ratio at the last message) is the
+    trend a message shows, kept from the incident when no message is being sent."""
+    if previous is None and incident.figures is not None:
+        previous = incident.figures.previous_ratio
     return replace(
         incident,
         severity=level,
         updated_at=now,
         summary=_summary(obs, level, policy),
-        figures=_figures(obs, level, policy),
+        figures=_figures(obs, level, policy, previous),
     )
 
 
-def _figures(obs: Observation, level: Level, policy: WindowPolicy) -> Figures:
+def _figures(
+    obs: Observation, level: Level, policy: WindowPolicy, previous: float | None
+) -> Figures:
     t = policy.thresholds
     return Figures(
         ratio=obs.ratio,
@@ -247,6 +261,7 @@ def _figures(obs: Observation, level: Level, policy: WindowPolicy) -> Figures:
         drops_remaining=obs.drops_remaining,
         threshold=t.critical_at if level is Level.CRITICAL else t.warn_at,
         limit=t.limit,
+        previous_ratio=previous,
     )
 
 

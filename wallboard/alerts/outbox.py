@@ -5,8 +5,8 @@ task reads what is pending (in ``seq`` order), groups it per incident and hands 
 the sender (Slack), then marks it delivered. A Slack outage or 429 storm only delays delivery:
 the notifications stay pending (also across restarts and leader changes) and go out in order
 once Slack answers; after an outage the parent message is updated once to the newest state and
-the missed changes follow as thread replies. Without Slack, notifications are "delivered" to
-the log, so the outbox never grows.
+the missed changes follow as thread replies. Without Slack, notifications are only in the log
+(the engine writes one line per change) and are marked delivered, so the outbox never grows.
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ class Outbox:
     async def _deliver(self, group: list[Notification]) -> None:
         seqs = [n.seq for n in group]
         if self._sender is None:
+            # The engine already logged each change once (INFO); no second line per alert.
             for note in group:
-                log.info("alert (no Slack configured) %s: %s", note.action.value, note.text)
+                log.debug("alert (no Slack configured) %s: %s", note.action.value, note.text)
             await self._store.mark_delivered(seqs)
             self._observe_all(group, "logged")
             return

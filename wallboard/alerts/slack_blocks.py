@@ -16,7 +16,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wallboard.alerts.types import Action, AutoPauseOutcome, Incident, Kind, Level, Notification
+from wallboard.alerts.types import (
+    Action,
+    AutoPauseOutcome,
+    Figures,
+    Incident,
+    Kind,
+    Level,
+    Notification,
+)
 
 INCIDENT_EVENT = "wallboard_incident"
 NOTIFICATION_EVENT = "wallboard_notification"
@@ -90,6 +98,17 @@ def pct(ratio: float | None) -> str:
     return "unknown" if ratio is None else f"{ratio * 100:.2f} %"
 
 
+def trend(figures: Figures) -> str:
+    """`` (2.61 % at the last message, ▲ 0.23 pts)``: the trend since the previous message,
+    so a supervisor sees whether it is getting better or worse, not just the number."""
+    before, now = figures.previous_ratio, figures.ratio
+    if before is None or now is None:
+        return ""
+    change = (now - before) * 100
+    arrow = "▲" if change > 0.005 else "▼" if change < -0.005 else "="
+    return f" ({pct(before)} at the last message, {arrow} {abs(change):.2f} pts)"
+
+
 def duration(seconds: float) -> str:
     """``"42 min"``, ``"2 h 05 min"``: how long an incident lasted, to the minute."""
     minutes = max(0, int(seconds // 60))
@@ -140,7 +159,7 @@ def _facts(incident: Incident) -> list[tuple[str, str]]:
     figures = incident.figures
     if figures is not None:
         facts += [
-            ("Drop rate", pct(figures.ratio)),
+            ("Drop rate", pct(figures.ratio) + trend(figures)),
             ("Answered", f"{figures.answered:,}"),
             ("Drops", f"{figures.dropped:,}"),
             ("Drops remaining", f"{figures.drops_remaining:,}"),
@@ -158,7 +177,7 @@ def _fallback(incident: Incident) -> str:
     parts = [f"{head}.", escape(incident.summary)]
     if figures is not None:
         parts.append(
-            f"Drop rate {pct(figures.ratio)}: answered {figures.answered:,}, drops "
+            f"Drop rate {pct(figures.ratio)}{trend(figures)}: answered {figures.answered:,}, drops "
             f"{figures.dropped:,}, drops remaining {figures.drops_remaining:,}; threshold "
             f"{pct(figures.threshold)} ({incident.severity.value}), limit {pct(figures.limit)}."
         )

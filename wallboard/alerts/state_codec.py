@@ -33,6 +33,7 @@ def dump_engine_state(state: EngineState) -> bytes:
                 "last_reminder": _time(track.last_reminder),
                 "inactive_since": _time(track.inactive_since),
                 "day": None if track.day is None else track.day.isoformat(),
+                "notified_ratio": track.notified_ratio,
             }
             for (campaign, window), track in sorted(state.tracks.items())
         ],
@@ -57,6 +58,7 @@ def load_engine_state(data: bytes, now: datetime) -> EngineState:
                 last_reminder=_parse(t["last_reminder"]),
                 inactive_since=_parse(t["inactive_since"]),
                 day=date.fromisoformat(t["day"]) if t.get("day") else None,
+                notified_ratio=t.get("notified_ratio"),
             )
             for t in document["tracks"]
         }

@@ -61,6 +61,7 @@ class Figures:
     drops_remaining: int
     threshold: float  # the threshold of the incident's current severity
     limit: float
+    previous_ratio: float | None = None  # the ratio at the incident's previous message (trend)
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,7 +163,7 @@
       const icon = a.severity === "critical" ? "✖ CRITICAL" : "⚠ WARNING";
       const what = a.kind === "drop"
         ? `${esc(a.campaign)} ${esc(a.window)} ${a.value === null ? "" : pct(a.value)}` +
-          (a.drops_remaining === null || a.drops_remaining === undefined ? "" : ` · ${a.drops_remaining} drops left`)
+          (a.drops_remaining === null || a.drops_remaining === undefined ? "" : ` · ${a.drops_remaining} drop${a.drops_remaining === 1 ? "" : "s"} left`)
         : esc(a.summary);
       const pause = a.auto_pause ? ` · <b>${esc(a.auto_pause.dry_run ? "auto-pause (dry run): would pause" : "auto-pause: " + a.auto_pause.outcome)}</b>` : "";
       return `<div class="alert sev-${esc(a.severity)}"><span class="tag">${icon}</span> ${what}${pause}</div>`;
