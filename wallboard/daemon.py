@@ -26,6 +26,7 @@ from wallboard.alerts.slack import SlackSender
 from wallboard.alerts.store import create_alert_store
 from wallboard.alerts.view_store import create_alert_view_store
 from wallboard.cache import create_history_store, create_snapshot_store, instance_name
+from wallboard.cache.base import cancel_and_wait
 from wallboard.config import Settings
 from wallboard.freshness import FreshnessWatch
 from wallboard.metrics import DaemonMetrics
@@ -160,9 +161,7 @@ def build_daemon_app(
         try:
             yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            await cancel_and_wait(follower)
             await alerts.follow()
             await poller.stop()
             await freshness.close()

@@ -11,12 +11,11 @@ and calls its listeners when the set of stale floor sources changes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from wallboard.cache.base import Subscribers, Unsubscribe
+from wallboard.cache.base import Subscribers, Unsubscribe, cancel_and_wait
 from wallboard.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -78,9 +77,9 @@ class FreshnessWatch:
     async def close(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until done: on Python 3.11 a wait_for() (ours, or redis-py's) can
+            # swallow one cancellation, and a single cancel() would then hang here forever.
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

@@ -9,7 +9,13 @@ operator can act on. It never re-activates a campaign.
 from __future__ import annotations
 
 from wallboard.vicidial.client import VicidialClient
-from wallboard.vicidial.errors import ApiError, LoginError, PermissionDenied, VicidialError
+from wallboard.vicidial.errors import (
+    ApiError,
+    LoginError,
+    PermissionDenied,
+    TransportError,
+    VicidialError,
+)
 
 _PERMISSION_FIX = (
     "give the API user Modify Campaigns (user level 8+) and update_campaign in its API "
@@ -19,7 +25,8 @@ _PERMISSION_FIX = (
 
 async def pause_campaign(client: VicidialClient, campaign: str) -> tuple[str, str]:
     """Set ``campaign`` inactive; returns ``(outcome, detail)``, outcome one of ``paused``,
-    ``refused`` (VICIdial said no: the detail has the fix) or ``failed`` (no answer)."""
+    ``refused`` (VICIdial said no: the detail has the fix), ``unknown`` (no answer: the
+    request may have been carried out; it is never sent again) or ``failed``."""
     try:
         update = await client.set_campaign_active(campaign, False)
     except PermissionDenied as error:
@@ -34,8 +41,13 @@ async def pause_campaign(client: VicidialClient, campaign: str) -> tuple[str, st
                 "user group's allowed campaigns"
             )
         return "refused", f"VICIdial refused: {text}"
+    except TransportError as error:
+        return "unknown", (
+            f"no answer from VICIdial ({error}); the pause may or may not have happened and is "
+            f"not sent again: check {campaign}'s Active setting in VICIdial"
+        )
     except VicidialError as error:
-        return "failed", f"no answer from VICIdial: {error}; the campaign may still be active"
+        return "failed", f"VICIdial's answer was not understood ({error}); check {campaign}"
     if update.outcome == "updated":
         return "paused", f"VICIdial: {' '.join(update.lines)}"
     return "refused", (

@@ -43,6 +43,7 @@ from wallboard.alerts.types import (
     Kind,
     Notification,
 )
+from wallboard.cache.base import cancel_and_wait
 from wallboard.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -122,15 +123,16 @@ class AlertEngine:
             return
         self._state = await self._restore()
         await self._publish_view(alert_view(self._state))
+        await self._settle_interrupted_pauses()
         self._wake_outbox()
         self._task = asyncio.create_task(self._run(), name="alert-engine")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until done: on Python 3.11 a wait_for() (ours, or redis-py's) can
+            # swallow one cancellation, and a single cancel() would then hang here forever.
+            await cancel_and_wait(task)
 
     async def _restore(self) -> EngineState:
         now = self._clock()
@@ -170,24 +172,66 @@ class AlertEngine:
             )
             state = result.state
             notes = list(result.notifications)
-            audits: list[AuditRecord] = []
-            for request in result.pauses:
-                state, pause_notes, audit = await self._auto_pause(state, request, now)
-                notes.extend(pause_notes)
-                audits.extend(audit)
-            changed = notes or audits or state != self._state
-            if changed and not await self._commit(state, notes, audits):
+            # The evaluation's changes are durable before any pause is attempted: a daemon
+            # that dies while VICIdial is being asked loses no announcement.
+            if (notes or state != self._state) and not await self._commit(state, notes):
                 return ()
-            previous_view = alert_view(self._state)
-            self._state = state
-            view = alert_view(state)
-            if view != previous_view:
-                await self._publish_view(view)
-            if notes:
-                for note in notes:
-                    log.info("alert %s: %s", note.action.value, note.text)
-                self._wake_outbox()
+            await self._adopt(state, notes)
+            for request in result.pauses:
+                state, pause_notes, audits = await self._auto_pause(state, request, now)
+                if pause_notes and await self._commit(state, pause_notes, audits):
+                    await self._adopt(state, pause_notes)
+                    notes.extend(pause_notes)
             return tuple(notes)
+
+    async def _adopt(self, state: EngineState, notes: Sequence[Notification]) -> None:
+        """Committed: make ``state`` current, publish the view if it changed, log, send."""
+        previous_view = alert_view(self._state) if self._state is not None else None
+        self._state = state
+        view = alert_view(state)
+        if view != previous_view:
+            await self._publish_view(view)
+        for note in notes:
+            log.info("alert %s: %s", note.action.value, note.text)
+        if notes:
+            self._wake_outbox()
+
+    async def _settle_interrupted_pauses(self) -> None:
+        """A pause intent found at start-up was interrupted (the daemon died while VICIdial
+        was being asked): never send it again, say its outcome is unknown, audit it."""
+        state = self._state
+        if state is None:
+            return
+        now = self._clock()
+        for (campaign, window), track in state.tracks.items():
+            incident = track.incident
+            if incident is None or incident.auto_pause is None:
+                continue
+            if incident.auto_pause.outcome != "pending":
+                continue
+            outcome = replace(
+                incident.auto_pause,
+                outcome="unknown",
+                detail=(
+                    "the daemon stopped while VICIdial was being asked to pause; not sent again: "
+                    f"check {campaign}'s Active setting in VICIdial"
+                ),
+            )
+            request = PauseRequest(incident, campaign, window, _ratio(incident))
+            settled = _with_pause(state, request, outcome)
+            note = Notification(
+                _incident_of(settled, request),
+                Action.AUTO_PAUSE,
+                _pause_text(outcome, request),
+                now,
+            )
+            audit = AuditRecord(
+                outcome, incident_key=incident.key, window=window, ratio=request.ratio
+            )
+            if await self._commit(settled, [note], [audit]):
+                self._observe_pause(campaign, outcome.outcome)
+                await self._adopt(settled, [note])
+                state = settled
 
     async def _commit(
         self, state: EngineState, notes: list[Notification], audits: Sequence[AuditRecord] = ()
@@ -285,7 +329,14 @@ def _pause_text(outcome: AutoPauseOutcome, request: PauseRequest) -> str:
             f"auto-pause: {request.campaign} set inactive (update_campaign active=N) at "
             f"{ratio}; it is never re-activated automatically"
         )
+    if outcome.outcome == "unknown":
+        return f"auto-pause of {request.campaign}: outcome UNKNOWN: {outcome.detail}"
     return f"auto-pause of {request.campaign} FAILED at {ratio}: {outcome.detail}"
+
+
+def _ratio(incident: Incident) -> float:
+    figures = incident.figures
+    return figures.ratio if figures is not None and figures.ratio is not None else 0.0
 
 
 def _reconciled(state: EngineState, incidents: Sequence[Incident]) -> EngineState:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from wallboard.alerts.types import Notification, SlackThread
+from wallboard.cache.base import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,9 @@ class Outbox:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Cancelled until done: on Python 3.11 a wait_for() (ours, or redis-py's) can
+            # swallow one cancellation, and a single cancel() would then hang here forever.
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         delay = RETRY_FIRST
@@ -163,12 +164,10 @@ class Outbox:
 
 
 def _by_incident(batch: Sequence[Notification]) -> list[list[Notification]]:
-    """Consecutive runs per incident, in ``seq`` order (one incident's changes stay in order;
-    different incidents interleave as they happened)."""
-    groups: list[list[Notification]] = []
+    """One group per incident, each in ``seq`` order, the groups ordered by their first
+    change: after an outage each parent is updated once, to its newest state, and its missed
+    changes follow in order, however the incidents' changes interleaved."""
+    groups: dict[str, list[Notification]] = {}
     for note in sorted(batch, key=lambda n: n.seq):
-        if groups and groups[-1][0].incident.key == note.incident.key:
-            groups[-1].append(note)
-        else:
-            groups.append([note])
-    return groups
+        groups.setdefault(note.incident.key, []).append(note)
+    return list(groups.values())

@@ -155,19 +155,27 @@ class VicidialClient:
 
     # -- transport -----------------------------------------------------------------------
 
-    async def request(self, function: str, params: Mapping[str, str] | None = None) -> str:
+    async def request(
+        self, function: str, params: Mapping[str, str] | None = None, *, retry: bool = True
+    ) -> str:
         """Call ``function`` and return the body text, after retries for transport failures.
 
+        ``retry=False`` for a request that changes the dialer (``update_campaign``): a timeout
+        does not mean it did not happen, so it is never sent twice.
         Raises only :class:`VicidialError` subclasses. The answer is not classified here;
         ``fetch_*`` methods hand it to the matching parser, which raises API errors.
         """
-        body = await self._request_bytes(function, params)
+        body = await self._request_bytes(function, params, retries=None if retry else 0)
         if len(body) > OFF_LOOP_BYTES:
             return await asyncio.to_thread(_decode, body)
         return _decode(body)
 
-    async def _request_bytes(self, function: str, params: Mapping[str, str] | None) -> bytearray:
-        """The raw body of a successful (HTTP 200) answer, after retries."""
+    async def _request_bytes(
+        self, function: str, params: Mapping[str, str] | None, *, retries: int | None = None
+    ) -> bytearray:
+        """The raw body of a successful (HTTP 200) answer, after retries (``retries`` None:
+        the client's own number)."""
+        allowed = self._retries if retries is None else retries
         query: dict[str, str] = {
             "source": self._source,
             "user": self._user,
@@ -181,7 +189,7 @@ class VicidialClient:
             try:
                 return await self._attempt(function, query)
             except TransportError as error:
-                if attempt >= self._retries or not _retryable(error):
+                if attempt >= allowed or not _retryable(error):
                     raise
                 delay = self._backoff_delay(attempt)
                 log.debug(
@@ -378,6 +386,7 @@ class VicidialClient:
         text = await self.request(
             "update_campaign",
             {"campaign_id": campaign_id, "active": "Y" if active else "N"},
+            retry=False,  # it may have happened even if the answer never came
         )
         return self._parse("update_campaign", parsers.parse_update_campaign, text)
 

@@ -29,6 +29,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from wallboard.cache.base import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 #: CONTRACT §4 asks for a heartbeat at least every 15 s.
@@ -133,9 +135,7 @@ class StreamHub:
         the next process."""
         self._closing = True
         if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+            await cancel_and_wait(self._ticker)  # repeated: a wait_for may swallow one cancel
             self._ticker = None
         self._wake_all()
 
