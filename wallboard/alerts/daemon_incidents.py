@@ -56,18 +56,8 @@ def data_stale_step(
     if incident is None:
         if not overdue:
             return None, []
-        oldest = min(overdue.values())
         summary = _stale_summary(since, now)
-        opened = Incident(
-            key=f"{Kind.DATA_STALE}::{oldest.isoformat()}",
-            kind=Kind.DATA_STALE,
-            campaign="",
-            window="",
-            severity=Level.CRITICAL,
-            opened_at=now,
-            updated_at=now,
-            summary=summary,
-        )
+        opened = _daemon_incident(Kind.DATA_STALE, min(overdue.values()), summary, now)
         text = f"DATA NOT UPDATING: {summary}; drop alerts are frozen until it recovers"
         return opened, [Notification(opened, Action.OPENED, text, now)]
     if not since:
@@ -99,9 +89,16 @@ def login_step(
             return incident, []
         changed = replace(incident, summary=summary, updated_at=now)
         return changed, [Notification(changed, Action.ESCALATED, summary, now)]
-    opened = Incident(
-        key=f"{Kind.LOGIN}::{block.since.isoformat()}",
-        kind=Kind.LOGIN,
+    opened = _daemon_incident(Kind.LOGIN, block.since, summary, now)
+    text = f"{summary}. Polling is stopped; next try {block.next_probe:%H:%M} UTC"
+    return opened, [Notification(opened, Action.OPENED, text, now)]
+
+
+def _daemon_incident(kind: Kind, since: datetime, summary: str, now: datetime) -> Incident:
+    """A daemon-level incident (no campaign, no window), keyed by when its cause began."""
+    return Incident(
+        key=f"{kind}::{since.isoformat()}",
+        kind=kind,
         campaign="",
         window="",
         severity=Level.CRITICAL,
@@ -109,8 +106,6 @@ def login_step(
         updated_at=now,
         summary=summary,
     )
-    text = f"{summary}. Polling is stopped; next try {block.next_probe:%H:%M} UTC"
-    return opened, [Notification(opened, Action.OPENED, text, now)]
 
 
 def _stale_summary(since: dict[str, datetime], now: datetime) -> str:
