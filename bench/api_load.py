@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from wallboard.config import load_default_config
+from wallboard.config import Settings, load_default_config
 from wallboard.daemon import POLLER, build_daemon_app
 from wallboard.simulator.server import SimulatorOptions, start_simulator
 from wallboard.vicidial.client import VicidialClient
@@ -90,29 +90,38 @@ async def measure(
     return (after - before) * 60 / window
 
 
+def compressed_settings(
+    sim_url: str, state_dir: Path, *, history_days: int, stale_after: str
+) -> Settings:
+    """The demo config with every cadence and the request budget ``SCALE`` times faster."""
+    return load_default_config(
+        {
+            "vicidial": {"url": sim_url, "timeout": "2s", "ingroups": []},
+            "web": {"listen": "127.0.0.1:0"},
+            "state": {"path": str(state_dir / "wb.db")},
+            "poll": {
+                "agents_interval": "5s",
+                "stats_interval": "10s",
+                "campaigns_interval": "10s",
+                "hopper_interval": "20s",
+                "jitter": "0s",
+                "history_days": history_days,
+                "history_throttle": "0s",
+                "max_requests_per_minute": 20 * SCALE,
+            },
+            "alerts": {"stale_after": stale_after},
+        }
+    )
+
+
 async def large_floor(window: float, campaigns: int = 100) -> tuple[float, float, float]:
     """(requests/min at default cadences, budget, hopper cycle s) for a large floor."""
     simulator = await start_simulator(
         SimulatorOptions(seed=5, speed=1.0, campaigns=campaigns, agents=500), "127.0.0.1", 0
     )
     with tempfile.TemporaryDirectory() as state_dir:
-        settings = load_default_config(
-            {
-                "vicidial": {"url": simulator.base_url, "timeout": "2s", "ingroups": []},
-                "web": {"listen": "127.0.0.1:0"},
-                "state": {"path": str(Path(state_dir) / "wb.db")},
-                "poll": {
-                    "agents_interval": "5s",
-                    "stats_interval": "10s",
-                    "campaigns_interval": "10s",
-                    "hopper_interval": "20s",
-                    "jitter": "0s",
-                    "history_days": 30,
-                    "history_throttle": "0s",
-                    "max_requests_per_minute": 20 * SCALE,
-                },
-                "alerts": {"stale_after": "60m"},
-            }
+        settings = compressed_settings(
+            simulator.base_url, Path(state_dir), history_days=30, stale_after="60m"
         )
         app = build_daemon_app(settings)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
@@ -135,22 +144,8 @@ async def main(window: float) -> int:
     simulator = await start_simulator(SimulatorOptions(seed=5, speed=1.0), "127.0.0.1", 0)
     campaigns = ["SALES1", "SALES2", "SALES3", "SALES4"]
     with tempfile.TemporaryDirectory() as state_dir:
-        settings = load_default_config(
-            {
-                "vicidial": {"url": simulator.base_url, "timeout": "2s", "ingroups": []},
-                "web": {"listen": "127.0.0.1:0"},
-                "state": {"path": str(Path(state_dir) / "wb.db")},
-                "poll": {
-                    "agents_interval": "5s",
-                    "stats_interval": "10s",
-                    "campaigns_interval": "10s",
-                    "hopper_interval": "20s",
-                    "jitter": "0s",
-                    "history_days": 1,
-                    "max_requests_per_minute": 20 * SCALE,
-                },
-                "alerts": {"stale_after": "60s"},
-            }
+        settings = compressed_settings(
+            simulator.base_url, Path(state_dir), history_days=1, stale_after="60s"
         )
         app = build_daemon_app(settings)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
