@@ -34,6 +34,9 @@ EVERY_CHECK = [
     "poll.max_requests_per_minute",
     "slack",
     "alerts",
+    "dial_timeout",
+    "drop_call_seconds",
+    "safe_harbor_message",
 ]
 VICIDIAL_AFTER_LOGIN = EVERY_CHECK[
     EVERY_CHECK.index("logged_in_agents") : EVERY_CHECK.index("poll.max_requests_per_minute")

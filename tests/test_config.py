@@ -7,7 +7,7 @@ import os
 import re
 import traceback
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import get_args, get_origin
 from zoneinfo import ZoneInfo
@@ -153,7 +153,8 @@ def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
     assert (alerts.min_answered, alerts.clear_margin) == (50, 0.002)
     assert (alerts.pending, alerts.stale_after) == (timedelta(minutes=2), timedelta(minutes=3))
     assert alerts.repeat == timedelta(minutes=30)
-    assert alerts.windows == ("today", "30d")
+    assert alerts.windows is None  # unset: the defaults, derived per campaign
+    assert alerts.alerted_windows() == ("today", "30d")
     assert alerts.quiet_hours is None
     assert alerts.campaigns == {}
     assert alerts.auto_pause is None
@@ -1262,10 +1263,6 @@ def test_a_read_only_state_file(tmp_path: Path) -> None:
 # --- alerts of issue 9: repeat, windows, quiet hours, overrides, auto-pause windows -----------
 
 POLLED = MINIMAL + 'campaigns = ["SALES1", "SALES2", "12"]\n'
-LATER = (
-    "comes with a later version (the compliance features); this one would ignore it, so it is "
-    "refused rather than silently doing nothing"
-)
 
 
 def test_new_alert_keys_are_read(tmp_path: Path) -> None:
@@ -1312,7 +1309,12 @@ def test_quiet_hours_rejects(tmp_path: Path, value: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [('["today"]', ("today",)), ('["30d", "today"]', ("30d", "today")), ("[]", ())],
+    [
+        ('["today"]', ("today",)),
+        ('["30d", "today"]', ("30d", "today")),
+        ("[]", ()),
+        ('["today", "period", "15m", "1h"]', ("today", "period", "15m", "1h")),
+    ],
 )
 def test_windows_accepts(tmp_path: Path, value: str, expected: tuple[str, ...]) -> None:
     assert load(tmp_path, MINIMAL + f"[alerts]\nwindows = {value}\n").alerts.windows == expected
@@ -1322,12 +1324,10 @@ def test_windows_accepts(tmp_path: Path, value: str, expected: tuple[str, ...]) 
     ("value", "message"),
     [
         (
-            '["today", "1h"]',
-            'window "1h" comes with a later version; this one alerts on "today" and "30d" only',
+            '["7d"]',
+            'unknown window "7d": the windows are "today", "30d", "period", "today_ofcom", '
+            '"15m" and "1h"',
         ),
-        ('["period"]', 'window "period" comes with a later version'),
-        ('["today_ofcom"]', 'window "today_ofcom" comes with a later version'),
-        ('["7d"]', 'unknown window "7d": the windows are "today" and "30d"'),
         ('["today", "today"]', "lists a window twice"),
         ("[1]", "list of strings"),
     ],
@@ -1430,27 +1430,133 @@ def test_campaign_overrides_in_variable_names_are_refused(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    ("table", "key", "message"),
+    ("table", "key"),
     [
-        ("[alerts]", "shift_end", LATER),
-        ("[alerts.campaigns.SALES1]", "period_start", LATER),
-        ("[alerts.campaigns.SALES1]", "uk_ofcom", LATER),
-        ("[alerts.campaigns.SALES1]", "drop_call_seconds", LATER),
-        ("[alerts.campaigns.SALES1]", "safe_harbor_message", LATER),
-        ("[alerts.campaigns.SALES1]", "shift_end", LATER),
-        ("[alerts.campaigns.SALES1]", "stale_after", "unknown key"),
-        ("[alerts.campaigns.SALES1]", "auto_pause", "unknown key"),
-        ("[alerts.campaigns.SALES1]", "warn", "unknown key"),
-        ("[alerts]", "period_start", "unknown key"),
+        ("[alerts.campaigns.SALES1]", "stale_after"),
+        ("[alerts.campaigns.SALES1]", "auto_pause"),
+        ("[alerts.campaigns.SALES1]", "warn"),
+        ("[alerts]", "period"),
     ],
 )
-def test_keys_of_later_versions_are_refused_with_why(
-    tmp_path: Path, table: str, key: str, message: str
-) -> None:
+def test_keys_that_do_not_exist_are_refused(tmp_path: Path, table: str, key: str) -> None:
     errors = errors_of(tmp_path, POLLED + f'{table}\n{key} = "x"\n')
 
     dotted = f"{table.strip('[]')}.{key}"
-    assert errors == [f"{dotted}: {message}"]
+    assert errors == [f"{dotted}: unknown key"]
+
+
+# --- compliance (issue 10): periods, UK mode, shift end, settings lint, drop-rate groups -----
+
+
+def test_compliance_keys_are_read_per_campaign_over_the_defaults(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[alerts]\nshift_end = "21:00"\n'
+        "[alerts.campaigns.SALES1]\nperiod_start = 2026-11-01\nuk_ofcom = true\n"
+        'ofcom_machine_statuses = ["A", "AL"]\ndrop_call_seconds = 5\n'
+        'safe_harbor_message = false\nshift_end = ""\n'
+        '[alerts.campaigns.SALES2]\nperiod_start = "2026-10-15"\n'
+    )
+
+    alerts = load(tmp_path, text).alerts
+    sales1, sales2, other = (alerts.for_campaign(c) for c in ("SALES1", "SALES2", "12"))
+
+    assert sales1.period_start == date(2026, 11, 1)  # a TOML date
+    assert sales2.period_start == date(2026, 10, 15)  # or an ISO string
+    assert sales1.uk_ofcom
+    assert not sales2.uk_ofcom
+    assert sales1.ofcom_machine_statuses == ("A", "AL")
+    assert sales2.ofcom_machine_statuses == ("A",)  # VICIdial's agent "Answering Machine"
+    assert (sales1.drop_call_seconds, sales1.safe_harbor_message) == (5, False)
+    assert (sales2.drop_call_seconds, sales2.safe_harbor_message) == (None, None)
+    assert sales1.shift_end is None  # "" overrides the default back to midnight
+    assert sales2.shift_end == time(21, 0)
+    assert sales1.alerted_windows() == ("today", "30d", "period", "today_ofcom")
+    assert sales2.alerted_windows() == ("today", "30d", "period")
+    assert other.alerted_windows() == ("today", "30d")
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "fragment"),
+    [
+        ('shift_end = "25:00"', "shift_end", "hours 00-23"),
+        ('shift_end = "00:00"', "shift_end", 'use "" for midnight'),
+        ('shift_end = "9pm"', "shift_end", '"HH:MM" in dialer time'),
+        ('period_start = "next monday"', "period_start", "date"),
+        ("drop_call_seconds = -1", "drop_call_seconds", "greater than or equal to 0"),
+        ('ofcom_machine_statuses = ["A", "A"]', "ofcom_machine_statuses", "twice"),
+        ('ofcom_people_statuses = ["SALE!"]', "ofcom_people_statuses", "1-6 letters"),
+        ('uk_ofcom = "yes please"', "uk_ofcom", "boolean"),
+    ],
+)
+def test_compliance_keys_reject_bad_values(
+    tmp_path: Path, line: str, key: str, fragment: str
+) -> None:
+    errors = errors_of(tmp_path, POLLED + f"[alerts.campaigns.SALES1]\n{line}\n")
+    assert_error(errors, f"alerts.campaigns.SALES1.{key}", fragment)
+
+
+def test_today_ofcom_is_alerted_only_in_uk_mode(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[alerts]\nwindows = ["today", "today_ofcom"]\n'
+        '[alerts.campaigns.SALES2]\nwindows = ["today_ofcom"]\nuk_ofcom = true\n'
+        '[alerts.campaigns.SALES1]\nwindows = ["today_ofcom"]\n'
+    )
+
+    assert errors_of(tmp_path, text) == [
+        'alerts.windows: "today_ofcom" is computed only with uk_ofcom = true',
+        'alerts.campaigns.SALES1.windows: "today_ofcom" is computed only with uk_ofcom = true '
+        "(not set for SALES1)",
+    ]
+
+
+def test_drop_groups_are_read_and_alerted_like_campaigns(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[[drop_groups]]\nname = "outbound"\ncampaigns = ["SALES1", "SALES2"]\n'
+        '[alerts.campaigns."group:outbound"]\nwarn_at = 0.02\n'
+    )
+
+    settings = load(tmp_path, text)
+
+    assert [(g.key, g.campaigns) for g in settings.drop_groups] == [
+        ("group:outbound", ("SALES1", "SALES2"))
+    ]
+    assert settings.alerts.for_campaign("group:outbound").warn_at == 0.02
+
+
+def test_drop_groups_are_checked(tmp_path: Path) -> None:
+    text = POLLED + (
+        '[[drop_groups]]\nname = "outbound"\ncampaigns = ["SALES1", "SALES2"]\n'
+        '[[drop_groups]]\nname = "outbound"\ncampaigns = ["12"]\n'
+        '[[drop_groups]]\nname = "late"\ncampaigns = ["SALES2", "SALES9"]\n'
+        '[[drop_groups]]\nname = "bad name!"\ncampaigns = ["12"]\n'
+        '[alerts.campaigns."group:nowhere"]\nwarn_at = 0.02\n'
+        '[alerts.auto_pause]\ncampaigns = ["group:outbound"]\nat = 0.029\n'
+    )
+
+    errors = errors_of(tmp_path, text)
+
+    assert_error(errors, "drop_groups.3.name", "must be 1-20 letters")
+    assert_error(errors, "drop_groups.1.name", "'outbound' is defined twice")
+    assert_error(errors, "drop_groups.2.campaigns", "SALES2 is already in drop-rate group")
+    assert_error(errors, "drop_groups.2.campaigns", "SALES9 not in vicidial.campaigns")
+    assert_error(errors, "alerts.campaigns.group:nowhere", "no [[drop_groups]] named 'nowhere'")
+    assert_error(errors, "alerts.auto_pause.campaigns", "campaign ID 'group:outbound'")
+
+
+def test_auto_pause_may_act_on_a_default_period_window(tmp_path: Path) -> None:
+    text = POLLED + (
+        "[alerts.campaigns.SALES1]\nperiod_start = 2026-11-01\n"
+        '[alerts.auto_pause]\ncampaigns = ["SALES1", "SALES2"]\nat = 0.029\n'
+        'windows = ["period"]\n'
+    )
+
+    errors = errors_of(tmp_path, text)
+
+    assert errors == [
+        'alerts.auto_pause.windows: "period" is not alerted for SALES2 (alerts.windows); '
+        "auto-pause acts only on an alert's incident, so alert on that window or leave it out "
+        "here"
+    ]
 
 
 def test_override_campaigns_must_be_valid_and_polled(tmp_path: Path) -> None:
@@ -1636,8 +1742,8 @@ def test_auto_pause_at_may_equal_critical_at_or_the_limit(tmp_path: Path, at: st
 
 def test_every_new_alert_problem_comes_in_one_pass(tmp_path: Path) -> None:
     text = POLLED + (
-        '[alerts]\nrepeat = "30s"\nwindows = ["today", "15m"]\nquiet_hours = "late"\n'
-        "[alerts.campaigns.SALES1]\nwarn_at = 0.029\nuk_ofcom = true\n"
+        '[alerts]\nrepeat = "30s"\nwindows = ["today", "7d"]\nquiet_hours = "late"\n'
+        '[alerts.campaigns.SALES1]\nwarn_at = 0.029\nuk_ofcom = "maybe"\n'
         "[alerts.campaigns.SALES7]\nmin_answered = -1\n"
         '[alerts.auto_pause]\ncampaigns = ["SALES1"]\nat = 0.02\nwindows = ["30d"]\n'
     )

@@ -10,13 +10,20 @@ permission check has passed.
 Every check prints exactly one line, ``MARK name: detail``, in a fixed order; a check that
 could not run still prints its line saying why, so a missing line never reads as a pass:
 
-* ``OK``   verified, or not needed by this config (the line says which);
+* ``OK``   verified, or not needed by this config, or (a settings lint) nothing declared to
+  check (the line says which);
 * ``WARN`` works, but not as an operator might assume: a request budget the polls cannot fit,
   a time zone that disagrees with VICIdial's, alerts that go nowhere but the log and the
-  boards (no ``[slack]``). A warning does not fail the check;
+  boards (no ``[slack]``), a campaign setting that breaks the FTC safe harbor or a settings
+  lint that could not run (:mod:`wallboard.settings_lint`). A warning does not fail the check;
 * ``FAIL`` broken; the line says what to fix;
 * ``SKIP`` not run, and why (VICIdial unreachable, the login refused, no campaign to probe
   with). Counted as a failure: nothing was verified.
+
+The settings lint comes last, its lines named after VICIdial's campaign settings
+(``dial_timeout``, ``drop_call_seconds``, ``safe_harbor_message``, or ``dial_timeout SALES1``
+for one campaign); it only ever prints OK or WARN, even when it could not run, because a
+campaign setting is the dialer admin's call and never stops the wallboard from working.
 
 Exit code (:attr:`CheckReport.exit_code`): ``0`` when no line is FAIL or SKIP (warnings
 allowed); ``2`` when ``state.path`` is unusable, like a config error, because the daemon would
@@ -35,10 +42,13 @@ from typing import TextIO
 
 import aiohttp
 
+from wallboard.compliance import CampaignCompliance, compliance_from_config
 from wallboard.config import Settings, SlackConfig, check_state_path
+from wallboard.config_types import GROUP_PREFIX
+from wallboard.settings_lint import Finding, Level, lint_settings
 from wallboard.vicidial.client import VicidialClient
 from wallboard.vicidial.errors import ApiError, LoginError, VicidialError, redact
-from wallboard.vicidial.models import VersionInfo
+from wallboard.vicidial.models import CampaignInfo, VersionInfo
 from wallboard.vicidial.parsers import parse_update_campaign
 
 __all__ = ["CheckReport", "CheckResult", "Mark", "run_checks"]
@@ -134,6 +144,8 @@ async def run_checks(settings: Settings, *, out: TextIO | None = None) -> CheckR
     emit(_check_budget(settings, dialer.campaign_count))
     emit(await _check_slack(settings.slack))
     emit(_check_alerts(settings))
+    for finding in _lint(settings, dialer):
+        emit(_lint_line(finding))
     return CheckReport(tuple(results))
 
 
@@ -159,6 +171,14 @@ class _DialerChecks:
         vicidial = settings.vicidial
         self._campaigns = None if vicidial.campaigns == "all" else list(vicidial.campaigns)
         self._listed: list[str] | None = None
+        self.rows: tuple[CampaignInfo, ...] | None = None  # campaigns_list's answer
+        self.rows_missing = "campaigns_list failed"  # why ``rows`` is None
+        self.dialer = "VICIdial"  # the version and build, once ``version`` answered
+
+    @property
+    def campaigns(self) -> list[str] | None:
+        """The campaigns the daemon would poll, when known."""
+        return self._campaigns if self._campaigns is not None else self._listed
 
     @property
     def campaign_count(self) -> int | None:
@@ -204,12 +224,14 @@ class _DialerChecks:
                 ["timezone", "login", *self._after_login()],
                 "version failed, so VICIdial is not usable at vicidial.url",
             )
+            self.rows_missing = "version failed"
             return
-        detail = f"reachable, VICIdial {version.version} build {version.build}"
-        self._emit(CheckResult("version", Mark.OK, detail))
+        self.dialer = f"VICIdial {version.version} build {version.build}"
+        self._emit(CheckResult("version", Mark.OK, f"reachable, {self.dialer}"))
         self._emit(_check_timezone(self._settings, version))
         if not await self._login_and_agents():
             self._skip_all(self._after_login(), "the login failed")
+            self.rows_missing = "the login failed"
             return
         await self._probe(
             "call_status_stats", lambda: client.fetch_call_stats(self._campaigns), "permission OK"
@@ -251,10 +273,12 @@ class _DialerChecks:
 
     async def _check_campaigns_list(self) -> None:
         try:
-            listed = [campaign.campaign_id for campaign in await self._client.fetch_campaigns()]
+            rows = tuple(await self._client.fetch_campaigns())
         except VicidialError as error:
             self._emit(CheckResult("campaigns_list", Mark.FAIL, str(error)))
             return
+        self.rows = rows
+        listed = [campaign.campaign_id for campaign in rows]
         self._listed = listed
         missing = [c for c in self._campaigns or () if c not in listed]
         if missing:
@@ -436,3 +460,33 @@ def _check_alerts(settings: Settings) -> CheckResult:
         detail += "; no [slack]: alerts show on the boards, in /api/snapshot and in the log only"
         return CheckResult("alerts", Mark.WARN, detail)
     return CheckResult("alerts", Mark.OK, detail)
+
+
+def _lint(settings: Settings, dialer: _DialerChecks) -> tuple[Finding, ...]:
+    """The settings lint over the campaigns the daemon would poll, each with its merged
+    compliance settings. When they are unknown (``campaigns = "all"`` and no
+    ``campaigns_list``), the declarations are still linted where they are written: each
+    ``[alerts.campaigns.<ID>]`` and, as ``[alerts]``, the defaults every other campaign gets."""
+    compliance = compliance_from_config(settings)
+    campaigns = dialer.campaigns
+    targets: dict[str, CampaignCompliance]
+    if campaigns is not None:
+        targets = {campaign: compliance.for_target(campaign) for campaign in campaigns}
+    else:
+        targets = {
+            target: values
+            for target, values in compliance.targets.items()
+            if not target.startswith(GROUP_PREFIX)
+        }
+        targets["[alerts]"] = compliance.default
+    return lint_settings(
+        targets, rows=dialer.rows, dialer=dialer.dialer, unavailable=dialer.rows_missing
+    )
+
+
+_LINT_MARKS = {Level.OK: Mark.OK, Level.UNCHECKED: Mark.OK, Level.WARN: Mark.WARN}
+
+
+def _lint_line(finding: Finding) -> CheckResult:
+    """A lint finding as a check line: OK or WARN only, so a lint never fails the check."""
+    return CheckResult(finding.name, _LINT_MARKS[finding.level], finding.reason)

@@ -1,4 +1,5 @@
-"""The ``wallboard`` command (CONTRACT §2): ``demo``, ``run``, ``simulate``, ``check``, ``audit``.
+"""The ``wallboard`` command (CONTRACT §2): ``demo``, ``run``, ``simulate``, ``check``, ``audit``,
+``ledger``.
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or config. A bad config never starts the
 daemon: every error is printed with its key path, never a traceback.
@@ -67,7 +68,58 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="only decisions from this day on (the dialer's clock); default: all",
     )
+    _add_ledger(commands)
     return parser
+
+
+def _add_ledger(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = commands.add_parser(
+        "ledger",
+        help="one row per campaign per closed dialer day, for audits (works while the daemon runs)",
+        description=(
+            "The evidence ledger: for each campaign (and drop group) and each dialer day in the "
+            "durable store, the day's calls, human answers and drops, its drop ratio, the "
+            "rolling 30-day and period ratios as of that day, the thresholds in force, the "
+            "alerts raised and the auto-pause decisions. Closed days only: a day enters the "
+            "store after VICIdial's midnight, so today is never listed. A day missing from the "
+            "store is shown with empty figures (never zeros) and days_30d/days_period count "
+            "the days that had figures. Reads the store read-only: works beside a running "
+            "daemon and after it stopped."
+        ),
+    )
+    ledger.add_argument("--config", type=Path, required=True, help="TOML config file")
+    ledger.add_argument(
+        "--from",
+        dest="first",
+        type=_day,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="first dialer day (inclusive)",
+    )
+    ledger.add_argument(
+        "--to",
+        dest="last",
+        type=_day,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="last dialer day (inclusive; days not yet closed are simply absent)",
+    )
+    ledger.add_argument(
+        "--campaign",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this campaign, or group:NAME for a [[drop_groups]] group (repeatable); "
+        'default: the configured campaigns (every stored one for "all") and every group',
+    )
+    ledger.add_argument(
+        "--format",
+        dest="output_format",
+        choices=["csv", "json"],
+        default="csv",
+        help="csv (a header line, empty = unknown) or json (a list of objects, null = "
+        "unknown); default csv",
+    )
 
 
 def _day(text: str) -> date:
@@ -107,6 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from wallboard.check import run_checks
 
             return asyncio.run(run_checks(settings)).exit_code
+        if args.command == "ledger":
+            from wallboard.ledger import run_ledger
+
+            return asyncio.run(
+                run_ledger(
+                    settings,
+                    first=args.first,
+                    last=args.last,
+                    campaigns=args.campaign,
+                    output_format=args.output_format,
+                )
+            )
         if args.command == "audit":
             from wallboard.alerts.audit import run_audit
 

@@ -12,12 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from wallboard.compose_windows import TargetFigures, WindowInputs, extra_windows, group_view
 from wallboard.snapshot import (
     AGENT_STATES,
     AgentCounts,
     AgentView,
     CampaignView,
     DialerInfo,
+    ExtraWindow,
     LoginBlock,
     Snapshot,
     SourceStatus,
@@ -31,6 +33,7 @@ from wallboard.vicidial.models import (
     agent_state,
 )
 from wallboard.windows import DropWindow, rolling
+from wallboard.windows.ofcom import OfcomCounts, OfcomStatuses, ofcom_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +95,18 @@ def compose_snapshot(
     agent_states: Mapping[str, AgentState],
     leader: str = "",
     login_block: LoginBlock | None = None,
+    windows: WindowInputs | None = None,
+    dialer_offset_hours: float | None = None,
+    dialer_timezone: str = "",
 ) -> Snapshot:
     """Build the snapshot.
 
     ``history`` holds each campaign's summed past days of the 30-day window (``None`` while
     they are not known for today: the window is then today alone, and says so in ``days``).
     ``agent_states`` is each agent's state, since when, and whether that time is exact.
+    ``windows`` adds the compliance windows, the forecast and the drop-rate groups (None: only
+    ``today`` and ``30d``, as in tests of other things); ``dialer_offset_hours`` is the
+    dialer's UTC offset in force (``version``'s when not given).
     """
     infos = {c.campaign_id: c for c in results.campaigns or ()}
     stats: dict[str, CallStatusStats] = {}
@@ -110,6 +119,7 @@ def compose_snapshot(
         per_campaign.setdefault(agent.campaign_id, Counter())[states[agent.user]] += 1
 
     campaigns = []
+    ofcom_by_campaign: dict[str, OfcomCounts | None] = {}
     for campaign_id in campaign_ids:
         info = infos.get(campaign_id)
         line = stats.get(campaign_id)
@@ -120,6 +130,21 @@ def compose_snapshot(
         )
         past = None if history is None else history.get(campaign_id, DropWindow(days=0))
         counts = per_campaign.get(campaign_id, Counter())
+        extras: tuple[ExtraWindow, ...] = ()
+        projection = None
+        if windows is not None:
+            ofcom = _ofcom(line, windows.compliance.for_target(campaign_id).ofcom)
+            ofcom_by_campaign[campaign_id] = ofcom
+            extras, projection = extra_windows(
+                campaign_id,
+                TargetFigures(today, ofcom),
+                windows,
+                local_date,
+                anchor=windows.anchors.get(campaign_id),
+                past_days=None
+                if windows.past_days is None
+                else windows.past_days.get(campaign_id, {}),
+            )
         campaigns.append(
             CampaignView(
                 id=campaign_id,
@@ -134,8 +159,24 @@ def compose_snapshot(
                 # No Non-Agent API function gives waiting calls per outbound campaign;
                 # inbound queues are ``inbound_calls_waiting`` (in_group_status).
                 calls_waiting=None,
+                extra_windows=extras,
+                forecast=projection,
             )
         )
+    groups: list[CampaignView] = []
+    if windows is not None:
+        by_id = {campaign.id: campaign for campaign in campaigns}
+        for group in windows.compliance.groups:
+            members = [by_id[member] for member in group.campaigns if member in by_id]
+            groups.append(
+                group_view(
+                    group,
+                    members,
+                    [ofcom_by_campaign.get(member) for member in group.campaigns],
+                    windows,
+                    local_date,
+                )
+            )
 
     agent_views = tuple(
         _agent_view(agent, states[agent.user], agent_states.get(agent.user), now)
@@ -146,17 +187,27 @@ def compose_snapshot(
         taken_at=now,
         local_date=local_date,
         campaigns=tuple(campaigns),
+        groups=tuple(groups),
         agents=agent_views,
         sources=tuple(statuses),
         inbound_calls_waiting=results.ingroups.calls_waiting if results.ingroups else 0,
         dialer=DialerInfo(
             version=version.version if version else "",
             build=version.build if version else "",
-            utc_offset_hours=version.tz_now if version else None,
+            utc_offset_hours=dialer_offset_hours
+            if dialer_offset_hours is not None
+            else (version.tz_now if version else None),
+            timezone=dialer_timezone,
         ),
         leader=leader,
         login_block=login_block,
     )
+
+
+def _ofcom(line: CallStatusStats | None, which: OfcomStatuses) -> OfcomCounts | None:
+    if line is None:
+        return None
+    return ofcom_counts(line.calls, line.human_answered, line.statuses, which)
 
 
 def _agent_view(

@@ -39,7 +39,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from datetime import timezone as fixed_offset
 from datetime import tzinfo as TzInfo
 from importlib import resources
@@ -72,27 +72,32 @@ from wallboard.config_loader import (
 )
 from wallboard.config_rules import config_problems
 from wallboard.config_types import (
-    ALERT_WINDOWS,
     ALL,
+    GROUP_PREFIX,
+    AlertTarget,
     AlertWindows,
     AutoPauseWindows,
     ByteSize,
-    CampaignId,
     CampaignIds,
     CampaignSelection,
     Duration,
+    GroupName,
     IngroupIds,
     NonNegativeDuration,
     QuietHours,
     Ratio,
     SecretFile,
     SecretFilePath,
+    ShiftEnd,
+    StatusCodes,
     format_bytes,
     format_duration,
     format_quiet_hours,
     http_base_url,
     split_listen,
 )
+from wallboard.windows.names import default_alerted
+from wallboard.windows.ofcom import DEFAULT_MACHINE_STATUSES
 
 __all__ = [
     "ALL",
@@ -104,6 +109,7 @@ __all__ = [
     "CampaignAlertsConfig",
     "CampaignSelection",
     "ConfigError",
+    "DropGroupConfig",
     "Duration",
     "NonNegativeDuration",
     "PollConfig",
@@ -407,15 +413,6 @@ class BoardConfig(_Section):
         return name
 
 
-_LATER = (
-    "comes with a later version (the compliance features); this one would ignore it, so it is "
-    "refused rather than silently doing nothing"
-)
-#: Keys of the compliance features, refused by name (with why) until the version that uses them.
-_LATER_CAMPAIGN_KEYS: Mapping[str, str] = {
-    key: _LATER
-    for key in ("period_start", "uk_ofcom", "drop_call_seconds", "safe_harbor_message", "shift_end")
-}
 MIN_REPEAT = timedelta(minutes=1)
 
 
@@ -449,8 +446,6 @@ class CampaignAlertsConfig(_Section):
     :meth:`overrides`. The cross-field rules hold for the merged values, per campaign.
     """
 
-    later_keys: ClassVar[Mapping[str, str]] = _LATER_CAMPAIGN_KEYS
-
     limit: Ratio | None = None
     warn_at: Ratio | None = None
     critical_at: Ratio | None = None
@@ -460,27 +455,41 @@ class CampaignAlertsConfig(_Section):
     repeat: Duration | None = None
     windows: AlertWindows | None = None
     quiet_hours: QuietHours = None
+    shift_end: ShiftEnd = None
+    period_start: date | None = None
+    uk_ofcom: bool | None = None
+    ofcom_people_statuses: StatusCodes | None = None
+    ofcom_machine_statuses: StatusCodes | None = None
+    drop_call_seconds: int | None = Field(default=None, ge=0, le=255)
+    safe_harbor_message: bool | None = None
 
     _check_repeat = field_validator("repeat")(_at_least_a_minute)
+
+    #: Keys where writing the empty value (``""``) means something ("none", "midnight").
+    _EMPTY_MEANS_NONE: ClassVar[frozenset[str]] = frozenset({"quiet_hours", "shift_end"})
 
     def overrides(self) -> dict[str, Any]:
         """The keys this table sets, with their values (``quiet_hours = ""`` sets "none")."""
         return {
             name: getattr(self, name)
             for name in self.model_fields_set
-            if name == "quiet_hours" or getattr(self, name) is not None
+            if name in self._EMPTY_MEANS_NONE or getattr(self, name) is not None
         }
 
 
 class AlertsConfig(_Section):
     """Drop-ratio thresholds (ratios 0..1), hysteresis, reminders, the alerted windows, quiet
-    hours, per-campaign overrides and the optional auto-pause.
+    hours, the compliance settings, per-campaign overrides and the optional auto-pause.
 
-    Readers take plain values from :func:`wallboard.alerts.rules.rules_from_config`, never this
-    section: :meth:`for_campaign` is the one place the overrides are merged.
+    ``windows`` unset (``None``) alerts the default windows of each campaign (``today``,
+    ``30d``, ``period`` where ``period_start`` is set, ``today_ofcom`` in UK mode). The
+    compliance keys (``period_start``, ``uk_ofcom`` and its statuses, ``drop_call_seconds``,
+    ``safe_harbor_message``, ``shift_end``) are usually set per campaign; set here they apply
+    to every campaign. Readers take plain values from
+    :func:`wallboard.alerts.rules.rules_from_config` and
+    :func:`wallboard.compliance.compliance_from_config`, never this section:
+    :meth:`for_campaign` is the one place the overrides are merged.
     """
-
-    later_keys: ClassVar[Mapping[str, str]] = {"shift_end": _LATER}
 
     limit: Ratio = 0.03
     warn_at: Ratio = 0.025
@@ -490,9 +499,16 @@ class AlertsConfig(_Section):
     clear_margin: float = Field(default=0.002, ge=0, lt=1)
     stale_after: Duration = timedelta(minutes=3)
     repeat: Duration = timedelta(minutes=30)
-    windows: AlertWindows = ALERT_WINDOWS
+    windows: AlertWindows | None = None
     quiet_hours: QuietHours = None
-    campaigns: Mapping[CampaignId, CampaignAlertsConfig] = Field(default_factory=dict)
+    shift_end: ShiftEnd = None
+    period_start: date | None = None
+    uk_ofcom: bool = False
+    ofcom_people_statuses: StatusCodes = ()
+    ofcom_machine_statuses: StatusCodes = DEFAULT_MACHINE_STATUSES
+    drop_call_seconds: int | None = Field(default=None, ge=0, le=255)
+    safe_harbor_message: bool | None = None
+    campaigns: Mapping[AlertTarget, CampaignAlertsConfig] = Field(default_factory=dict)
     auto_pause: AutoPauseConfig | None = None
 
     _check_repeat = field_validator("repeat")(_at_least_a_minute)
@@ -504,6 +520,28 @@ class AlertsConfig(_Section):
         if overrides is None:
             return self
         return self.model_copy(update=overrides.overrides())
+
+    def alerted_windows(self) -> tuple[str, ...]:
+        """The windows these settings alert: ``windows`` as written, else the defaults."""
+        if self.windows is not None:
+            return self.windows
+        return default_alerted(
+            period_start_configured=self.period_start is not None, uk_ofcom=self.uk_ofcom
+        )
+
+
+class DropGroupConfig(_Section):
+    """``[[drop_groups]]``: campaigns pooled into one drop figure, like VICIdial's Drop Rate
+    Groups; shown, exported (``campaign="group:NAME"``) and alerted like a campaign, with
+    overrides under ``[alerts.campaigns."group:NAME"]``."""
+
+    name: GroupName
+    campaigns: CampaignIds
+
+    @property
+    def key(self) -> str:
+        """The group as readers name it: ``group:NAME``."""
+        return GROUP_PREFIX + self.name
 
 
 class SlackConfig(_Section):
@@ -563,6 +601,7 @@ class Settings(BaseSettings):
     web: WebConfig = WebConfig()
     boards: tuple[BoardConfig, ...] = _DEFAULT_BOARDS
     alerts: AlertsConfig = AlertsConfig()
+    drop_groups: tuple[DropGroupConfig, ...] = ()
     slack: SlackConfig | None = None
     state: StateConfig = StateConfig()
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from wallboard.config_loader import UNKNOWN, KnownValues
-from wallboard.config_types import ALL, format_duration
+from wallboard.config_types import ALL, GROUP_PREFIX, format_duration
+from wallboard.windows.names import TODAY_OFCOM, default_alerted
 
 __all__ = ["config_problems"]
 
@@ -42,6 +43,8 @@ def config_problems(known: KnownValues) -> list[Problem]:
         *_alert_thresholds(known),
         *_unique_board_names(known),
         *_campaigns_polled(known),
+        *_ofcom_windows(known),
+        *_drop_groups(known),
         *_auto_pause(known),
         *_one_of(known, "slack", "token", "token_file"),
     ]
@@ -179,6 +182,79 @@ def _windows_key(known: KnownValues, campaign: str) -> str:
     return own if known.given(own) else "alerts.windows"
 
 
+def _alerted(known: KnownValues, campaign: str | None) -> Any:
+    """The windows alerted for ``campaign`` (``None``: the defaults), written or derived as
+    :meth:`wallboard.config.AlertsConfig.alerted_windows` derives them; UNKNOWN when an
+    operand is invalid."""
+
+    def merged(key: str) -> Any:
+        return known.value(f"alerts.{key}") if campaign is None else _merged(known, campaign, key)
+
+    windows = merged("windows")
+    if not _known(windows) or windows is not None:
+        return windows
+    period_start, uk_ofcom = merged("period_start"), merged("uk_ofcom")
+    if not _known(period_start, uk_ofcom):
+        return UNKNOWN
+    return default_alerted(
+        period_start_configured=period_start is not None, uk_ofcom=bool(uk_ofcom)
+    )
+
+
+def _ofcom_windows(known: KnownValues) -> Iterator[Problem]:
+    """``today_ofcom`` exists only where UK mode is on: alerting it elsewhere would watch a
+    window that is never computed."""
+    targets: list[str | None] = [None, *known.keys("alerts.campaigns")]
+    for campaign in targets:
+        windows = _alerted(known, campaign)
+        uk = (
+            known.value("alerts.uk_ofcom")
+            if campaign is None
+            else _merged(known, campaign, "uk_ofcom")
+        )
+        if not _known(windows, uk) or uk or TODAY_OFCOM not in windows:
+            continue
+        if campaign is not None and not known.given(f"alerts.campaigns.{campaign}.windows"):
+            continue  # inherits the default's windows: reported there
+        key = "alerts.windows" if campaign is None else f"alerts.campaigns.{campaign}.windows"
+        yield (
+            key,
+            f'"{TODAY_OFCOM}" is computed only with uk_ofcom = true'
+            + ("" if campaign is None else f" (not set for {campaign})"),
+        )
+
+
+def _drop_groups(known: KnownValues) -> Iterator[Problem]:
+    """Group names are unique, a campaign is in at most one group (as in VICIdial), and an
+    ``[alerts.campaigns."group:NAME"]`` table names a group that exists."""
+    names: set[str] = set()
+    owner: dict[str, str] = {}
+    for index in range(known.count("drop_groups")):
+        name = known.value(f"drop_groups.{index}.name")
+        if _known(name):
+            if name in names:
+                yield f"drop_groups.{index}.name", f"drop-rate group {name!r} is defined twice"
+            names.add(name)
+        campaigns = known.value(f"drop_groups.{index}.campaigns")
+        if not _known(campaigns) or not _known(name):
+            continue
+        for campaign in campaigns:
+            if campaign in owner and owner[campaign] != name:
+                yield (
+                    f"drop_groups.{index}.campaigns",
+                    f"{campaign} is already in drop-rate group {owner[campaign]!r}; VICIdial "
+                    "pools a campaign into one drop rate group at most",
+                )
+            owner.setdefault(campaign, name)
+    for target in known.keys("alerts.campaigns"):
+        if target.startswith(GROUP_PREFIX) and target[len(GROUP_PREFIX) :] not in names:
+            yield (
+                f"alerts.campaigns.{target}",
+                f"no [[drop_groups]] named {target[len(GROUP_PREFIX) :]!r}, so these settings "
+                "would apply to nothing",
+            )
+
+
 def _auto_pause(known: KnownValues) -> Iterator[Problem]:
     """Auto-pause acts on an alerted window's incident, past the critical threshold and no
     later than the limit, for every campaign it lists (with that campaign's overrides)."""
@@ -193,10 +269,11 @@ def _auto_pause(known: KnownValues) -> Iterator[Problem]:
             missing = [
                 campaign
                 for campaign in campaigns
-                if _known(alerted := _merged(known, campaign, "windows")) and window not in alerted
+                if _known(alerted := _alerted(known, campaign)) and window not in alerted
             ]
             if missing:
                 keys = sorted({_windows_key(known, campaign) for campaign in missing})
+                # (the windows a campaign alerts may be derived: see _alerted)
                 yield (
                     "alerts.auto_pause.windows",
                     f'"{window}" is not alerted for {", ".join(missing)} ({", ".join(keys)}); '
@@ -247,6 +324,8 @@ def _campaigns_polled(known: KnownValues) -> Iterator[Problem]:
     if not _known(polled) or polled == ALL:
         return
     for campaign in known.keys("alerts.campaigns"):
+        if campaign.startswith(GROUP_PREFIX):
+            continue  # a group's members are checked below
         if campaign not in polled:
             yield (
                 f"alerts.campaigns.{campaign}",
@@ -254,6 +333,7 @@ def _campaigns_polled(known: KnownValues) -> Iterator[Problem]:
             )
     wanted = [f"boards.{index}.campaigns" for index in range(known.count("boards"))]
     wanted.append("alerts.auto_pause.campaigns")
+    wanted += [f"drop_groups.{index}.campaigns" for index in range(known.count("drop_groups"))]
     for key in wanted:
         campaigns = known.value(key)
         if not _known(campaigns) or campaigns is None or campaigns == ALL:

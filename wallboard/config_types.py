@@ -32,11 +32,14 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode
 
+from wallboard.windows.names import PACING_WINDOWS, WINDOWS
+
 __all__ = [
     "ALERT_WINDOWS",
     "ALL",
-    "LATER_WINDOWS",
+    "GROUP_PREFIX",
     "PACING_WINDOWS",
+    "AlertTarget",
     "AlertWindows",
     "AutoPauseWindows",
     "ByteSize",
@@ -44,12 +47,15 @@ __all__ = [
     "CampaignIds",
     "CampaignSelection",
     "Duration",
+    "GroupName",
     "IngroupIds",
     "NonNegativeDuration",
     "QuietHours",
     "Ratio",
     "SecretFile",
     "SecretFilePath",
+    "ShiftEnd",
+    "StatusCodes",
     "format_bytes",
     "format_duration",
     "format_quiet_hours",
@@ -333,14 +339,8 @@ Ratio = Annotated[float, Field(gt=0, lt=1)]
 
 # --- alert windows and quiet hours ----------------------------------------------------------
 
-ALERT_WINDOWS: tuple[str, ...] = ("today", "30d")
-"""The drop windows this version can alert on, in the order they are shown."""
-
-LATER_WINDOWS: tuple[str, ...] = ("period", "today_ofcom", "15m", "1h")
-"""Windows the compliance features add in a later version: refused by name, not as typos."""
-
-PACING_WINDOWS: frozenset[str] = frozenset({"15m", "1h"})
-"""Short windows that describe pacing, not the legal position: they never pause a campaign."""
+ALERT_WINDOWS: tuple[str, ...] = WINDOWS
+"""Every drop window, in the order they are shown (any of them can alert)."""
 
 
 def _quoted(names: tuple[str, ...]) -> str:
@@ -349,14 +349,9 @@ def _quoted(names: tuple[str, ...]) -> str:
 
 
 def _window_names(value: object) -> tuple[str, ...]:
-    """A list of distinct window names this version knows (an empty list is allowed)."""
+    """A list of distinct window names (an empty list is allowed: nothing alerts)."""
     names = _string_list(value)
     for name in names:
-        if name in LATER_WINDOWS:
-            raise ValueError(
-                f'window "{name}" comes with a later version; this one alerts on '
-                f"{_quoted(ALERT_WINDOWS)} only"
-            )
         if name not in ALERT_WINDOWS:
             raise ValueError(f'unknown window "{name}": the windows are {_quoted(ALERT_WINDOWS)}')
     if len(set(names)) != len(names):
@@ -381,7 +376,7 @@ def _auto_pause_windows(value: object) -> tuple[str, ...]:
 
 
 AlertWindows = Annotated[tuple[str, ...], BeforeValidator(_window_names), NoDecode]
-"""Alerted windows: ``"today"``, ``"30d"`` (the compliance issue adds more), none twice."""
+"""Alerted windows (:data:`ALERT_WINDOWS`), none twice."""
 
 AutoPauseWindows = Annotated[tuple[str, ...], BeforeValidator(_auto_pause_windows), NoDecode]
 """The windows whose incidents may pause a campaign: alert windows, at least one, never pacing."""
@@ -429,3 +424,79 @@ QuietHours = Annotated[
 ]
 """Hours (dialer time) when warnings are held: ``(start, end)``, wrapping midnight when
 ``end < start``; ``None`` (written ``""``) for none. Critical alerts are never held."""
+
+
+# --- compliance: shift end, status codes, drop-rate groups ----------------------------------
+
+_SHIFT_END_HINT = '"" (midnight) or "HH:MM" in dialer time, such as "21:00"'
+
+
+def _shift_end(value: object) -> time | None:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be {_SHIFT_END_HINT}")
+    text = value.strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text, re.ASCII)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"must be {_SHIFT_END_HINT}, with hours 00-23 and minutes 00-59")
+    end = time(int(match[1]), int(match[2]))
+    if end == time(0, 0):
+        raise ValueError('"00:00" is the day\'s end already: use "" for midnight')
+    return end
+
+
+ShiftEnd = Annotated[
+    time | None,
+    BeforeValidator(_shift_end),
+    NoDecode,
+    PlainSerializer(lambda end: "" if end is None else f"{end:%H:%M}", return_type=str),
+]
+"""The end of the calling day in dialer time (the forecast's horizon); ``None``: midnight."""
+
+_STATUS_RE = re.compile(r"[0-9A-Za-z_]{1,6}", re.ASCII)
+
+
+def _status_codes(value: object) -> tuple[str, ...]:
+    codes = _string_list(value)
+    for code in codes:
+        if not _STATUS_RE.fullmatch(code):
+            raise ValueError(
+                f"status {code!r} must be 1-6 letters, digits or underscores, as VICIdial "
+                "stores a status"
+            )
+    if len(set(codes)) != len(codes):
+        raise ValueError("lists a status twice")
+    return tuple(codes)
+
+
+StatusCodes = Annotated[tuple[str, ...], BeforeValidator(_status_codes), NoDecode]
+"""VICIdial status codes (``SALE``, ``A``, ...), none twice; may be empty."""
+
+GROUP_PREFIX = "group:"
+_GROUP_NAME_RE = re.compile(r"[0-9A-Za-z_-]{1,20}", re.ASCII)
+
+
+def _group_name(value: object) -> str:
+    if not isinstance(value, str) or not _GROUP_NAME_RE.fullmatch(value):
+        raise ValueError(
+            f"drop-rate group name {value!r} must be 1-20 letters, digits, '_' or '-' "
+            '(it is exported as campaign="group:NAME")'
+        )
+    return value
+
+
+GroupName = Annotated[str, BeforeValidator(_group_name)]
+"""A drop-rate group's name (exported and alerted as ``group:NAME``)."""
+
+
+def _alert_target(value: object) -> str:
+    if isinstance(value, str) and value.startswith(GROUP_PREFIX):
+        return GROUP_PREFIX + _group_name(value[len(GROUP_PREFIX) :])
+    return _campaign_id(value)
+
+
+AlertTarget = Annotated[str, BeforeValidator(_alert_target)]
+"""The key of an ``[alerts.campaigns.<ID>]`` table: a campaign ID, or ``"group:NAME"``."""

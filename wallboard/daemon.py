@@ -72,6 +72,7 @@ def build_daemon_app(
         latest=store.latest,
         clock=clock,
         limit=settings.alerts.limit,
+        limit_for=lambda target: rules.thresholds_for(target).limit,
         agents_interval=settings.poll.agents_interval.total_seconds(),
         stats_interval=settings.poll.stats_interval.total_seconds(),
         alerts_firing=lambda: firing_counts(views.latest()),

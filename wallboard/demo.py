@@ -48,8 +48,19 @@ SLACK_TOKEN_ENV = "WALLBOARD_SLACK__TOKEN"  # noqa: S105 - a variable name, not 
 DEMO_SETTINGS: Mapping[str, Mapping[str, Any]] = {
     "vicidial": {"timeout": "3s"},
     "poll": {"stats_interval": "10s", "jitter": "2s", "max_requests_per_minute": 120},
-    "alerts": {"pending": "15s"},
+    # The compliance windows on show: a shift that ends at 21:00 (the forecast's horizon),
+    # SALES3 in UK mode beside VICIdial's own figure, SALES1 and SALES2 pooled as a group.
+    "alerts": {
+        "pending": "15s",
+        "shift_end": "21:00",
+        "campaigns": {"SALES3": {"uk_ofcom": True}},
+    },
 }
+
+#: Drop-rate groups of the demo (``[[drop_groups]]``).
+DEMO_DROP_GROUPS: tuple[Mapping[str, Any], ...] = (
+    {"name": "outbound", "campaigns": ["SALES1", "SALES2"]},
+)
 
 _EXIT_OK, _EXIT_FAILURE, _EXIT_USAGE = 0, 1, 2  # wallboard.cli's exit codes (CONTRACT §2)
 
@@ -171,6 +182,7 @@ def demo_overrides(
     overrides["vicidial"]["url"] = simulator_url
     overrides["web"] = {"listen": listen}
     overrides["state"] = {"path": str(state_path)}
+    overrides["drop_groups"] = [dict(group) for group in DEMO_DROP_GROUPS]
     if slack is not None:
         overrides["slack"] = dict(slack)
     return overrides

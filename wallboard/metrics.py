@@ -5,6 +5,12 @@ request — so a Prometheus scrape every 5 s costs the dialer nothing. Staleness
 gauges (``wallboard_data_age_seconds``, ``wallboard_source_up``), never as sample timestamps,
 per the prometheus/client_python guidance for exporters. Our own ``CollectorRegistry`` keeps
 the output to the names of CONTRACT §5.
+
+Every drop window the snapshot holds is a ``window`` label value on the ratio and the drops
+remaining, so a Grafana panel picks the figure it means by name. Drop-rate groups are exported
+as ``campaign="group:NAME"`` with their drop figures only (today's calls, answers and drops, and
+every window): their agents, hopper and dial level are nothing but their campaigns' again. A
+``sum()`` of today's counts over campaigns must therefore leave out ``campaign=~"group:.*"``.
 """
 
 from __future__ import annotations
@@ -23,10 +29,36 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from wallboard.snapshot import AGENT_STATES, Snapshot
+from wallboard.windows import drops_remaining
+from wallboard.windows.names import PACE_1H, PACE_15M, PERIOD, ROLLING_30D, TODAY, TODAY_OFCOM
+
+#: What each ``window`` label value means, in the HELP text: a ratio without its window is the
+#: figure a regulator and a supervisor would argue about.
+_WINDOW_MEANINGS = {
+    TODAY: "since the dialer's midnight, VICIdial's own figure",
+    ROLLING_30D: "the last 30 dialer days, today included",
+    PERIOD: "since the first day of the current 30-day regulatory period",
+    TODAY_OFCOM: (
+        "UK mode only: Ofcom calendar-day rate, drops reduced by the agent-answered "
+        "answering-machine share"
+    ),
+    PACE_15M: "pacing over the last 15 minutes observed (less right after a start or midnight)",
+    PACE_1H: "pacing over the last hour observed (less right after a start or midnight)",
+}
+_WINDOW_HELP = (
+    "Label window: "
+    + "; ".join(f"{name} = {meaning}" for name, meaning in _WINDOW_MEANINGS.items())
+    + ". A drop-rate group is campaign=group:NAME"
+)
+_GROUP_SUM = " (campaign=group:NAME: the sum over a drop-rate group's campaigns)"
 
 
 class SnapshotCollector(Collector):
-    """Turns the latest snapshot into gauges at scrape time."""
+    """Turns the latest snapshot into gauges at scrape time.
+
+    ``limit_for`` gives a campaign's (or ``group:NAME``'s) own limit for its drops remaining
+    (``[alerts.campaigns.X] limit``); without it every target uses ``limit``.
+    """
 
     def __init__(
         self,
@@ -38,10 +70,12 @@ class SnapshotCollector(Collector):
         stats_interval: float,
         alerts_firing: Callable[[], list[tuple[str, str, int]]] = list,
         stream_clients: Callable[[], int] = lambda: 0,
+        limit_for: Callable[[str], float] | None = None,
     ) -> None:
         self._latest = latest
         self._clock = clock
         self._limit = limit
+        self._limit_for: Callable[[str], float] = limit_for or (lambda _target: limit)
         self._agents_note = f" (from a cache refreshed every {agents_interval:g} s)"
         self._stats_note = f" (from a cache refreshed every {stats_interval:g} s)"
         self._alerts_firing = alerts_firing
@@ -65,26 +99,32 @@ class SnapshotCollector(Collector):
         hopper = self._gauge(
             "vicidial_campaign_hopper_leads", "Leads in the campaign's hopper", ["campaign"], s
         )
-        calls = self._gauge("vicidial_campaign_calls_today", "Calls placed today", ["campaign"], s)
+        calls = self._gauge(
+            "vicidial_campaign_calls_today", "Calls placed today" + _GROUP_SUM, ["campaign"], s
+        )
         answered = self._gauge(
             "vicidial_campaign_answered_calls_today",
-            "Human-answered calls today (drops included, as VICIdial counts them)",
+            "Human-answered calls today (drops included, as VICIdial counts them)" + _GROUP_SUM,
             ["campaign"],
             s,
         )
         dropped = self._gauge(
-            "vicidial_campaign_dropped_calls_today", "DROP + XDROP calls today", ["campaign"], s
+            "vicidial_campaign_dropped_calls_today",
+            "DROP + XDROP calls today" + _GROUP_SUM,
+            ["campaign"],
+            s,
         )
         ratio = self._gauge(
             "vicidial_campaign_drop_ratio",
-            "Dropped / human-answered calls (0..1) over the window",
+            "Dropped / human-answered calls (0..1) over the window. " + _WINDOW_HELP,
             ["campaign", "window"],
             s,
         )
         remaining = self._gauge(
             "vicidial_campaign_drops_remaining",
-            f"Drops today before reaching the {self._limit:.1%} limit",
-            ["campaign"],
+            "Drops the window can still take at its current human-answered count before "
+            f"reaching the limit ({self._limit:.1%} unless set per campaign). " + _WINDOW_HELP,
+            ["campaign", "window"],
             s,
         )
         waiting = self._gauge(
@@ -105,17 +145,20 @@ class SnapshotCollector(Collector):
                 level.add_metric([c.id], c.dial_level)
             if c.hopper_leads is not None:
                 hopper.add_metric([c.id], c.hopper_leads)
-            if have_stats:
-                calls.add_metric([c.id], c.today.calls)
-                answered.add_metric([c.id], c.today.answered)
-                dropped.add_metric([c.id], c.today.dropped)
-                ratio.add_metric([c.id, "today"], c.today.drop_ratio)
-                ratio.add_metric([c.id, "30d"], c.last_30d.drop_ratio)
-                remaining.add_metric([c.id], c.today.drops_remaining(self._limit))
             if c.calls_waiting is not None:
                 waiting.add_metric([c.id], c.calls_waiting)
             for state in AGENT_STATES:
                 agents.add_metric([c.id, state], getattr(c.agents, state))
+        # Groups export drop figures only: their agents, hopper and dial level would be a
+        # second copy of their campaigns' and double any sum over the campaign label.
+        for target in snapshot.drop_targets if snapshot and have_stats else ():
+            limit = self._limit_for(target.id)
+            calls.add_metric([target.id], target.today.calls)
+            answered.add_metric([target.id], target.today.answered)
+            dropped.add_metric([target.id], target.today.dropped)
+            for name, window in target.windows.items():
+                ratio.add_metric([target.id, name], window.drop_ratio)
+                remaining.add_metric([target.id, name], drops_remaining(window, limit))
         for agent in snapshot.agents if snapshot else ():
             agent_calls.add_metric([agent.user, agent.campaign], agent.calls_today)
         yield from (active, level, hopper, calls, answered, dropped, ratio, remaining, waiting)
@@ -174,6 +217,7 @@ class DaemonMetrics:
         agents_interval: float,
         stats_interval: float,
         alerts_firing: Callable[[], list[tuple[str, str, int]]] = list,
+        limit_for: Callable[[str], float] | None = None,
     ) -> None:
         # ``*_created`` series only double the exposition; Grafana and alerts never use them.
         disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -185,6 +229,7 @@ class DaemonMetrics:
             agents_interval=agents_interval,
             stats_interval=stats_interval,
             alerts_firing=alerts_firing,
+            limit_for=limit_for,
         )
         self.registry.register(self.collector)
         self.requests = Counter(

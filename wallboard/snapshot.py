@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from wallboard.windows import DropWindow
+from wallboard.windows.forecast import Forecast
+from wallboard.windows.names import ROLLING_30D, TODAY
 
 __all__ = [
     "AGENT_STATES",
@@ -27,6 +29,7 @@ __all__ = [
     "CampaignView",
     "DialerInfo",
     "DropWindow",
+    "ExtraWindow",
     "LoginBlock",
     "Snapshot",
     "SourceStatus",
@@ -69,8 +72,24 @@ class AgentCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraWindow:
+    """A drop window beyond ``today`` and ``30d`` (``period``, ``today_ofcom``, ``15m``,
+    ``1h``), with what bounds it: ``since`` is the first day of a period window,
+    ``span_seconds`` the span a pacing window actually observed (shorter than its name says
+    for the first minutes after a start or after midnight)."""
+
+    name: str
+    window: DropWindow
+    since: date | None = None
+    #: Not content: a quiet floor's window grows by a poll's worth of span each poll, which
+    #: is no news for a TV (the counts in ``window`` are).
+    span_seconds: float | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignView:
-    """One campaign as the board, metrics and alerts see it."""
+    """One campaign (or drop-rate group, ``id = "group:NAME"`` with its ``members``) as the
+    board, metrics and alerts see it."""
 
     id: str
     name: str = ""
@@ -82,11 +101,27 @@ class CampaignView:
     last_30d: DropWindow = field(default_factory=lambda: DropWindow(days=0))
     agents: AgentCounts = field(default_factory=AgentCounts)
     calls_waiting: int | None = None  # None: VICIdial does not tell us
+    extra_windows: tuple[ExtraWindow, ...] = ()
+    forecast: Forecast | None = None  # today's ratio at the current pace (None: too little)
+    members: tuple[str, ...] = ()  # a drop-rate group's campaigns (empty for a campaign)
+
+    @property
+    def is_group(self) -> bool:
+        return bool(self.members)
 
     @property
     def windows(self) -> Mapping[str, DropWindow]:
         """The drop windows by their public name (``/api/snapshot``, ``/metrics``, alerts)."""
-        return {"today": self.today, "30d": self.last_30d}
+        found = {TODAY: self.today, ROLLING_30D: self.last_30d}
+        found.update((extra.name, extra.window) for extra in self.extra_windows)
+        return found
+
+    def extra_window(self, name: str) -> ExtraWindow | None:
+        """The extra window called ``name``, with its bounds (None: not computed)."""
+        for extra in self.extra_windows:
+            if extra.name == name:
+                return extra
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +194,14 @@ class LoginBlock:
 
 @dataclass(frozen=True, slots=True)
 class DialerInfo:
-    """What ``version`` told us: build and the dialer's clock (for VICIdial's day boundary)."""
+    """What ``version`` told us (build), and the dialer's clock as the poller keeps it:
+    ``utc_offset_hours`` is the offset in force at the snapshot (from ``vicidial.timezone``
+    when set, DST included, else ``version``'s TZNOW), ``timezone`` the IANA name if any."""
 
     version: str = ""
     build: str = ""
     utc_offset_hours: float | None = None
+    timezone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +217,7 @@ class Snapshot:
     taken_at: datetime = field(compare=False)
     local_date: date
     campaigns: tuple[CampaignView, ...] = ()
+    groups: tuple[CampaignView, ...] = ()  # drop-rate groups, ``id = "group:NAME"``
     agents: tuple[AgentView, ...] = ()
     sources: tuple[SourceStatus, ...] = field(default=(), compare=False)
     inbound_calls_waiting: int = 0
@@ -193,10 +232,16 @@ class Snapshot:
         return None
 
     def campaign(self, campaign_id: str) -> CampaignView | None:
-        for campaign in self.campaigns:
+        """A campaign, or a drop-rate group by its ``group:NAME``."""
+        for campaign in (*self.campaigns, *self.groups):
             if campaign.id == campaign_id:
                 return campaign
         return None
+
+    @property
+    def drop_targets(self) -> tuple[CampaignView, ...]:
+        """Everything with drop windows: the campaigns, then the drop-rate groups."""
+        return (*self.campaigns, *self.groups)
 
     @property
     def counts_known(self) -> bool:

@@ -6,29 +6,42 @@ Two different jobs, kept apart on purpose:
   (``now`` is a parameter) so ``age_seconds``/``stale`` are honest at the moment of reading.
 * :class:`SnapshotJsonCodec` is lossless: a follower instance decodes exactly the snapshot the
   leader encoded, so ``==`` still decides whether anything changed.
+
+Every drop figure in the document says which figure it is (``label``, ``formula``) and what it
+covers (``days``, ``since``, ``span_seconds``): VICIdial's day, a rolling 30 days, the regulatory
+period and Ofcom's machine-adjusted day are different numbers, and a number shown without its
+definition is how a floor ends up arguing with an auditor.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from wallboard.alerts.types import AlertView, Incident
+from wallboard.forecast_text import forecast_sentence, local_clock
 from wallboard.snapshot import (
     AgentCounts,
     AgentView,
     CampaignView,
     DialerInfo,
     DropWindow,
+    ExtraWindow,
     LoginBlock,
     Snapshot,
     SourceStatus,
 )
 from wallboard.windows import Thresholds, WindowFigures, figures
+from wallboard.windows.forecast import Crossing, Forecast
+from wallboard.windows.names import LABELS, TODAY_OFCOM, WINDOWS
 
 JsonDict = dict[str, Any]
+
+#: The prefix of a drop-rate group's id (``group:NAME``), as in ``/metrics`` and alerts.
+GROUP_PREFIX = "group:"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -59,12 +72,13 @@ def api_document(
 ) -> JsonDict:
     """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
 
-    ``campaigns`` narrows the document to one board's campaigns (agents included).
-    ``thresholds`` grade each window (the windows module decides severity, never the page);
-    without it they are built from ``limit``/``warn_at``/``critical_at``. ``alert_view`` (the
-    alert engine's, shared through the cache) gives ``alerts`` and each window's
-    ``alert_state``; without it, ``alerts`` is the given list. ``thresholds_for`` grades each
-    campaign by its own ``[alerts.campaigns.X]`` overrides.
+    ``campaigns`` narrows the document to one board's campaigns (agents included), and to the
+    drop-rate groups with at least one of them as a member. ``thresholds`` grade each window
+    (the windows module decides severity, never the page); without it they are built from
+    ``limit``/``warn_at``/``critical_at``. ``alert_view`` (the alert engine's, shared through
+    the cache) gives ``alerts`` and each window's ``alert_state``; without it, ``alerts`` is
+    the given list. ``thresholds_for`` grades each campaign and group (``group:NAME``) by its
+    own ``[alerts.campaigns.X]`` overrides.
     """
     wanted = set(campaigns) if campaigns is not None else None
     age = snapshot.age_seconds(now)
@@ -75,6 +89,22 @@ def api_document(
             warn_at=defaults.warn_at if warn_at is None else warn_at,
             critical_at=defaults.critical_at if critical_at is None else critical_at,
         )
+    groups = [
+        group
+        for group in snapshot.groups
+        if wanted is None or any(member in wanted for member in group.members)
+    ]
+    shown = None if wanted is None else wanted | {group.id for group in groups}
+
+    def graded(target: CampaignView) -> Thresholds:
+        assert thresholds is not None
+        return thresholds if thresholds_for is None else thresholds_for(target.id)
+
+    drops = _DropContext(
+        counts_known=snapshot.counts_known,
+        view=alert_view,
+        utc_offset_hours=snapshot.dialer.utc_offset_hours,
+    )
     return {
         "taken_at": iso(snapshot.taken_at),
         "generated_at": iso(now),
@@ -87,6 +117,7 @@ def api_document(
             "version": snapshot.dialer.version,
             "build": snapshot.dialer.build,
             "utc_offset_hours": snapshot.dialer.utc_offset_hours,
+            "timezone": snapshot.dialer.timezone,
         },
         "inbound_calls_waiting": snapshot.inbound_calls_waiting,
         "thresholds": {
@@ -97,15 +128,11 @@ def api_document(
         },
         "login": _login_document(snapshot.login_block),
         "campaigns": [
-            _campaign_document(
-                campaign,
-                thresholds if thresholds_for is None else thresholds_for(campaign.id),
-                counts_known=snapshot.counts_known,
-                view=alert_view,
-            )
+            _campaign_document(campaign, graded(campaign), drops)
             for campaign in snapshot.campaigns
             if wanted is None or campaign.id in wanted
         ],
+        "drop_groups": [_group_document(group, graded(group), drops) for group in groups],
         "agents": [
             _agent_document(agent)
             for agent in snapshot.agents
@@ -113,7 +140,7 @@ def api_document(
         ],
         "alerts": [dict(alert) for alert in alerts]
         if alert_view is None
-        else alerts_document(alert_view, wanted),
+        else alerts_document(alert_view, shown),
         "sources": {status.function: _source_document(status, now) for status in snapshot.sources},
     }
 
@@ -164,63 +191,163 @@ def _alert_document(incident: Incident) -> JsonDict:
     }
 
 
-def _window_document(window: WindowFigures, alert_state: str) -> JsonDict:
-    return {
-        "calls": window.calls,
-        "answered": window.answered,
-        "dropped": window.dropped,
-        "ratio": round(window.ratio, 6),
-        "drops_remaining": window.drops_remaining,
-        "severity": window.severity.value,
+@dataclass(frozen=True, slots=True)
+class _DropContext:
+    """What every drop document of one snapshot shares: whether counts were ever fetched,
+    the alert engine's states, and the dialer's clock for forecast times."""
+
+    counts_known: bool
+    view: AlertView | None
+    utc_offset_hours: float | None
+
+    def alert_state(self, target: str, window: str) -> str:
+        return self.view.state(target, window).value if self.view is not None else "ok"
+
+
+def _window_order(names: Sequence[str]) -> list[str]:
+    """The known windows in the order readers show them, then any new one the poller adds."""
+    return [name for name in WINDOWS if name in names] + [n for n in names if n not in WINDOWS]
+
+
+def _window_document(
+    name: str,
+    window: DropWindow,
+    graded: WindowFigures,
+    alert_state: str,
+    extra: ExtraWindow | None,
+) -> JsonDict:
+    """One window: the figures and grade, plus which figure it is (label, formula) and what it
+    covers (``days``; ``since``, the first day of a period; ``span_seconds``, the span a pacing
+    window actually observed). The Ofcom window also gives its machine-adjusted drop count,
+    rounded like VICIdial's ``DECIMAL(12,3)``, next to the raw drops."""
+    label = LABELS.get(name)
+    document: JsonDict = {
+        "label": label.label if label is not None else name,
+        "formula": label.formula if label is not None else "",
+        "calls": graded.calls,
+        "answered": graded.answered,
+        "dropped": graded.dropped,
+        "ratio": round(graded.ratio, 6),
+        "drops_remaining": graded.drops_remaining,
+        "severity": graded.severity.value,
         "alert_state": alert_state,
-        "days": window.days,
+        "days": graded.days,
+        "since": None if extra is None or extra.since is None else extra.since.isoformat(),
+        "span_seconds": None
+        if extra is None or extra.span_seconds is None
+        else round(extra.span_seconds, 1),
+    }
+    if name == TODAY_OFCOM:
+        document["adjusted_dropped"] = round(window.weighted_drops, 3)
+        document["machine_share"] = round(1.0 - window.drop_weight, 6)
+    return document
+
+
+def _windows_document(
+    target: CampaignView, thresholds: Thresholds, context: _DropContext
+) -> JsonDict:
+    windows = target.windows
+    extras = {extra.name: extra for extra in target.extra_windows}
+    return {
+        name: _window_document(
+            name,
+            windows[name],
+            figures(windows[name], thresholds),
+            context.alert_state(target.id, name),
+            extras.get(name),
+        )
+        for name in _window_order(list(windows))
     }
 
 
-def _campaign_document(
-    campaign: CampaignView,
-    thresholds: Thresholds,
-    *,
-    counts_known: bool,
-    view: AlertView | None = None,
-) -> JsonDict:
-    """One campaign; call counts are ``null`` until ``call_status_stats`` first answers,
-    because a 0 % drop ratio must only ever mean "no drops"."""
+def _forecast_document(
+    forecast: Forecast | None, utc_offset_hours: float | None
+) -> JsonDict | None:
+    """Today's ratio at the current pace: where it ends up at ``horizon`` (the end of the shift,
+    else the dialer's midnight), when each threshold is crossed (``at`` UTC, ``at_local`` the
+    dialer's ``HH:MM``, null when the dialer's offset is unknown) and the sentence for a TV."""
+    if forecast is None:
+        return None
+    return {
+        "horizon": iso(forecast.horizon),
+        "horizon_local": local_clock(forecast.horizon, utc_offset_hours),
+        "ratio_at_horizon": round(forecast.ratio_at_horizon, 6),
+        "answered_per_hour": round(forecast.answered_per_hour, 1),
+        "drops_per_hour": round(forecast.drops_per_hour, 2),
+        "basis_minutes": round(forecast.basis_seconds / 60, 1),
+        "crossings": {
+            crossing.name: {
+                "ratio": crossing.ratio,
+                "at": iso(crossing.at),
+                "at_local": None
+                if crossing.at is None
+                else local_clock(crossing.at, utc_offset_hours),
+                "already": crossing.already,
+            }
+            for crossing in forecast.crossings
+        },
+        "summary": forecast_sentence(forecast, utc_offset_hours),
+    }
+
+
+def _drop_document(target: CampaignView, thresholds: Thresholds, context: _DropContext) -> JsonDict:
+    """The drop part of a campaign or group: today's flat figures (CONTRACT §4), the 30-day
+    ones, every window and the forecast. Call counts are ``null`` until
+    ``call_status_stats`` first answers, because a 0 % drop ratio must only ever mean "no
+    drops"."""
     limit = thresholds.limit
-    graded = {name: figures(window, thresholds) for name, window in campaign.windows.items()}
+    known = context.counts_known
     document: JsonDict = {
+        "calls_today": target.today.calls,
+        "answered_today": target.today.answered,
+        "dropped_today": target.today.dropped,
+        "drop_ratio": round(target.today.drop_ratio, 6),
+        "drops_remaining": target.today.drops_remaining(limit),
+        "calls_30d": target.last_30d.calls,
+        "answered_30d": target.last_30d.answered,
+        "dropped_30d": target.last_30d.dropped,
+        "days_30d": target.last_30d.days,
+        "drop_ratio_30d": round(target.last_30d.drop_ratio, 6),
+        "drops_remaining_30d": target.last_30d.drops_remaining(limit),
+        "windows": _windows_document(target, thresholds, context) if known else None,
+        "forecast": _forecast_document(target.forecast, context.utc_offset_hours)
+        if known
+        else None,
+    }
+    if not known:
+        for key in _COUNT_KEYS:
+            document[key] = None
+    return document
+
+
+def _campaign_document(
+    campaign: CampaignView, thresholds: Thresholds, context: _DropContext
+) -> JsonDict:
+    """One campaign: its settings and agents, and its drop figures."""
+    return {
         "id": campaign.id,
         "name": campaign.name,
+        "is_group": False,
         "active": campaign.active,
         "dial_method": campaign.dial_method,
         "dial_level": campaign.dial_level,
         "hopper_leads": campaign.hopper_leads,
-        "calls_today": campaign.today.calls,
-        "answered_today": campaign.today.answered,
-        "dropped_today": campaign.today.dropped,
-        "drop_ratio": round(campaign.today.drop_ratio, 6),
-        "drops_remaining": campaign.today.drops_remaining(limit),
-        "calls_30d": campaign.last_30d.calls,
-        "answered_30d": campaign.last_30d.answered,
-        "dropped_30d": campaign.last_30d.dropped,
-        "days_30d": campaign.last_30d.days,
-        "drop_ratio_30d": round(campaign.last_30d.drop_ratio, 6),
-        "drops_remaining_30d": campaign.last_30d.drops_remaining(limit),
+        **_drop_document(campaign, thresholds, context),
         "agents": campaign.agents.as_dict(),
         "calls_waiting": campaign.calls_waiting,
-        "windows": {
-            name: _window_document(
-                window, view.state(campaign.id, name).value if view is not None else "ok"
-            )
-            for name, window in graded.items()
-        }
-        if counts_known
-        else None,
     }
-    if not counts_known:
-        for key in _COUNT_KEYS:
-            document[key] = None
-    return document
+
+
+def _group_document(group: CampaignView, thresholds: Thresholds, context: _DropContext) -> JsonDict:
+    """One drop-rate group: only its drop figures (a group has no agents, hopper or dial level
+    of its own; those belong to its campaigns)."""
+    return {
+        "id": group.id,
+        "name": group.name or group.id.removeprefix(GROUP_PREFIX),
+        "is_group": True,
+        "members": list(group.members),
+        **_drop_document(group, thresholds, context),
+    }
 
 
 _COUNT_KEYS = (
@@ -280,27 +407,10 @@ class SnapshotJsonCodec:
                 snapshot.dialer.version,
                 snapshot.dialer.build,
                 snapshot.dialer.utc_offset_hours,
+                snapshot.dialer.timezone,
             ],
-            "campaigns": [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "active": c.active,
-                    "dial_method": c.dial_method,
-                    "dial_level": c.dial_level,
-                    "hopper_leads": c.hopper_leads,
-                    "today": [c.today.calls, c.today.answered, c.today.dropped, c.today.days],
-                    "last_30d": [
-                        c.last_30d.calls,
-                        c.last_30d.answered,
-                        c.last_30d.dropped,
-                        c.last_30d.days,
-                    ],
-                    "agents": c.agents.as_dict(),
-                    "calls_waiting": c.calls_waiting,
-                }
-                for c in snapshot.campaigns
-            ],
+            "campaigns": [_encode_view(c) for c in snapshot.campaigns],
+            "groups": [_encode_view(g) for g in snapshot.groups],
             "agents": [
                 [
                     a.user,
@@ -333,29 +443,21 @@ class SnapshotJsonCodec:
 
     def decode(self, data: bytes) -> Snapshot:
         document = json.loads(data)
-        version, build, offset = document["dialer"]
+        version, build, offset, *rest = document["dialer"]
         return Snapshot(
             taken_at=_required_time(document["taken_at"]),
             local_date=date.fromisoformat(document["local_date"]),
             inbound_calls_waiting=document["inbound_calls_waiting"],
             leader=document.get("leader", ""),
             login_block=_decode_login(document.get("login_block")),
-            dialer=DialerInfo(version=version, build=build, utc_offset_hours=offset),
-            campaigns=tuple(
-                CampaignView(
-                    id=c["id"],
-                    name=c["name"],
-                    active=c["active"],
-                    dial_method=c["dial_method"],
-                    dial_level=c["dial_level"],
-                    hopper_leads=c["hopper_leads"],
-                    today=DropWindow(*c["today"]),
-                    last_30d=DropWindow(*c["last_30d"]),
-                    agents=AgentCounts(**c["agents"]),
-                    calls_waiting=c["calls_waiting"],
-                )
-                for c in document["campaigns"]
+            dialer=DialerInfo(
+                version=version,
+                build=build,
+                utc_offset_hours=offset,
+                timezone=rest[0] if rest else "",
             ),
+            campaigns=tuple(_decode_view(c) for c in document["campaigns"]),
+            groups=tuple(_decode_view(g) for g in document.get("groups", ())),
             agents=tuple(
                 AgentView(
                     user=a[0],
@@ -384,6 +486,96 @@ class SnapshotJsonCodec:
                 for s in document["sources"]
             ),
         )
+
+
+def _encode_window(w: DropWindow) -> list[Any]:
+    return [w.calls, w.answered, w.dropped, w.days, w.drop_weight]
+
+
+def _decode_window(row: list[Any]) -> DropWindow:
+    calls, answered, dropped, days, *weight = row
+    return DropWindow(calls, answered, dropped, days, float(weight[0]) if weight else 1.0)
+
+
+def _encode_view(c: CampaignView) -> JsonDict:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "active": c.active,
+        "dial_method": c.dial_method,
+        "dial_level": c.dial_level,
+        "hopper_leads": c.hopper_leads,
+        "today": _encode_window(c.today),
+        "last_30d": _encode_window(c.last_30d),
+        "agents": c.agents.as_dict(),
+        "calls_waiting": c.calls_waiting,
+        "extra": [
+            [
+                e.name,
+                _encode_window(e.window),
+                e.since.isoformat() if e.since else None,
+                e.span_seconds,
+            ]
+            for e in c.extra_windows
+        ],
+        "forecast": _encode_forecast(c.forecast),
+        "members": list(c.members),
+    }
+
+
+def _decode_view(c: JsonDict) -> CampaignView:
+    return CampaignView(
+        id=c["id"],
+        name=c["name"],
+        active=c["active"],
+        dial_method=c["dial_method"],
+        dial_level=c["dial_level"],
+        hopper_leads=c["hopper_leads"],
+        today=_decode_window(c["today"]),
+        last_30d=_decode_window(c["last_30d"]),
+        agents=AgentCounts(**c["agents"]),
+        calls_waiting=c["calls_waiting"],
+        extra_windows=tuple(
+            ExtraWindow(
+                name=name,
+                window=_decode_window(window),
+                since=date.fromisoformat(since) if since else None,
+                span_seconds=span,
+            )
+            for name, window, since, span in c.get("extra", ())
+        ),
+        forecast=_decode_forecast(c.get("forecast")),
+        members=tuple(c.get("members", ())),
+    )
+
+
+def _encode_forecast(f: Forecast | None) -> JsonDict | None:
+    if f is None:
+        return None
+    return {
+        "horizon": iso(f.horizon),
+        "ratio_at_horizon": f.ratio_at_horizon,
+        "answered_per_hour": f.answered_per_hour,
+        "drops_per_hour": f.drops_per_hour,
+        "basis_seconds": f.basis_seconds,
+        "crossings": [[x.name, x.ratio, iso(x.at), x.already] for x in f.crossings],
+    }
+
+
+def _decode_forecast(document: Any) -> Forecast | None:
+    if not document:
+        return None
+    return Forecast(
+        horizon=_required_time(document["horizon"]),
+        ratio_at_horizon=document["ratio_at_horizon"],
+        answered_per_hour=document["answered_per_hour"],
+        drops_per_hour=document["drops_per_hour"],
+        basis_seconds=document["basis_seconds"],
+        crossings=tuple(
+            Crossing(name, ratio, _parse_time(at), bool(already))
+            for name, ratio, at, already in document["crossings"]
+        ),
+    )
 
 
 def _decode_login(document: Any) -> LoginBlock | None:

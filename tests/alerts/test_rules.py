@@ -180,7 +180,7 @@ def test_a_campaign_takes_what_it_sets_and_inherits_the_rest(overrides: dict[str
     assert rule.repeat == overrides.get("repeat", defaults.repeat.total_seconds())
     quiet = {"": None, "22:00-07:00": (time(22), time(7)), "09:00-17:00": (time(9), time(17))}
     assert rule.quiet_hours == quiet[overrides.get("quiet_hours", "")]
-    assert rules.windows_for("SALES2") == tuple(expected("windows"))
+    assert rules.windows_for("SALES2") == tuple(overrides.get("windows", ("today", "30d")))
     assert settings.alerts.campaigns["SALES2"].overrides().keys() == overrides.keys()
     assert rules.rule("SALES1", "today") == rules.default.rule
 
@@ -209,8 +209,27 @@ def test_no_auto_pause_section_means_none() -> None:
 
 def test_an_unknown_window_is_a_programming_error() -> None:
     rules = rules_from_config(load_default_config())
-    with pytest.raises(ValueError, match="unknown window 'period'"):
-        rules.rule("SALES1", "period")
+    assert rules.rule("SALES1", "period") == rules.default.rule  # every window is known now
+    with pytest.raises(ValueError, match="unknown window 'week'"):
+        rules.rule("SALES1", "week")
+
+
+def test_default_windows_follow_the_compliance_settings() -> None:
+    settings = settings_with(
+        {
+            "campaigns": {
+                "SALES1": {"period_start": "2026-11-01"},
+                "SALES2": {"uk_ofcom": True},
+                "SALES3": {"period_start": "2026-11-01", "windows": ["today"]},
+            }
+        },
+        campaigns=("SALES1", "SALES2", "SALES3"),
+    )
+    rules = rules_from_config(settings)
+    assert rules.windows_for("SALES1") == ("today", "30d", "period")
+    assert rules.windows_for("SALES2") == ("today", "30d", "today_ofcom")
+    assert rules.windows_for("SALES3") == ("today",)  # written windows win
+    assert rules.windows_for("OTHER") == ("today", "30d")
 
 
 def test_rules_are_frozen_plain_values() -> None:
@@ -233,8 +252,9 @@ def test_describe_names_the_windows_overrides_and_auto_pause() -> None:
     assert line == (
         "drop alerts on today and 30d: warning at 2.5 %, critical at 2.8 %, limit 3 %, from 50 "
         "answered, pending 2m, clear margin 0.2 %, reminders every 30m, no quiet hours; "
-        "1 campaign override: SALES2 (warning at 2 %, critical at 2.6 %, quiet hours "
-        "21:00-08:00); data_stale after 3m; auto-pause SALES1 at 2.9 % on today (dry run: "
+        "1 campaign override: SALES2 (alerts on today, 30d and period, warning at 2 %, "
+        "critical at 2.6 %, quiet hours 21:00-08:00); data_stale after 3m; auto-pause SALES1 "
+        "at 2.9 % on today (dry run: "
         "nothing is paused)"
     )
 

@@ -28,7 +28,7 @@ from tests.support.serving import serving
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
 from tests.support.system import require_binary
 from tests.support.waiting import eventually
-from tests.web.floor import FakeStore, floor_snapshot
+from tests.web.floor import COMPLIANCE_NOW, FakeStore, compliance_snapshot, floor_snapshot
 from wallboard.snapshot import DropWindow, LoginBlock
 from wallboard.web.app import build_web_app
 from wallboard.web.keys import Board, WebContext
@@ -411,10 +411,100 @@ async def test_the_page_shows_the_alert_engines_incidents_as_a_banner(
         await banner.wait_for(state="visible", timeout=5000)
         text = await banner.inner_text()
         assert "✖ CRITICAL" in text
-        assert "SALES1 today 2.90%" in text
+        assert "SALES1 Today 2.90%" in text, "the window as the daemon labels it"
         assert "1 drop left" in text
         assert "auto-pause (dry run): would pause" in text
         card = page.locator('article.card[data-campaign="SALES1"]')
         # the engine's critical outranks the window's own grade (a quiet 0.x % floor)
         assert await card.get_attribute("data-severity") == "critical"
         await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-alert.png"))
+
+
+# ------------------------------------------------------- every window, labelled; groups; forecast
+
+
+async def test_the_page_labels_every_legal_window_the_forecast_and_groups(
+    browser_page: Any, tmp_path: Path
+) -> None:
+    from wallboard.alerts.types import AlertView, Figures, Incident, Kind, Level
+
+    incident = Incident(
+        key="drop:SALES1:today_ofcom:2026-11-25",
+        kind=Kind.DROP,
+        campaign="SALES1",
+        window="today_ofcom",
+        severity=Level.WARNING,
+        opened_at=COMPLIANCE_NOW,
+        updated_at=COMPLIANCE_NOW,
+        summary="SALES1 Ofcom 2.12 %",
+        figures=Figures(0.021154, 1000, 22, 9, 0.02, 0.03),
+    )
+    view = AlertView(
+        incidents=(incident,), window_states=(("SALES1", "today_ofcom", Level.WARNING),)
+    )
+    boards = (Board(name="all", title="All campaigns"),)
+    context = WebContext(
+        store=FakeStore(compliance_snapshot()),
+        limit=0.03,
+        clock=FakeClock(COMPLIANCE_NOW),
+        boards=boards,
+        alert_view=lambda: view,
+    )
+    async with serving(build_web_app(context)) as url:
+        page = browser_page
+        await page.goto(url + "/boards/all")
+        await page.wait_for_selector('article.card[data-campaign="group:EAST"]')
+        sales1 = page.locator('article.card[data-campaign="SALES1"]')
+        text = await sales1.inner_text()
+        assert "DROP RATE · TODAY" in text  # the labels are upper-cased by the style
+        assert "2.20%" in text
+
+        async def cell(card: Any, window: str) -> str:
+            text = await card.locator(f'.win[data-window="{window}"]').inner_text()
+            return str(text).replace("\u00a0", " ")  # a note's words never wrap apart
+
+        expected = {
+            "30d": ("30 DAYS", "1.90%", "220 drops left"),
+            "period": ("PERIOD", "2.10%", "since 10 Nov", "90 drops left"),
+            "today_ofcom": ("TODAY (OFCOM)", "2.12%", "21.136 adj. drops", "9 drops left"),
+        }
+        for window, parts in expected.items():
+            shown = await cell(sales1, window)
+            assert [part for part in parts if part not in shown] == [], (window, shown)
+        ofcom = await cell(sales1, "today_ofcom")
+        assert "⚠ WARNING" in ofcom, "the engine's state for that window, in words"
+        assert await sales1.locator('.win[data-window="15m"]').count() == 0, "pacing: forecast"
+        forecast = sales1.locator(".forecast")
+        said = (await forecast.inner_text()).replace("\u00a0", " ")
+        assert "at this pace passes 3 % around 15:24" in said
+        assert "tone-critical" in (await forecast.get_attribute("class") or "")
+
+        sales2 = page.locator('article.card[data-campaign="SALES2"]')
+        assert "12 of 30 days" in await cell(sales2, "30d"), "a short history says so"
+        assert "since 20 Nov" in await cell(sales2, "period")
+        assert await sales2.locator('.win[data-window="today_ofcom"]').count() == 0
+        assert await sales2.locator(".forecast").count() == 0, "no forecast: no line"
+
+        group = page.locator('article.card[data-campaign="group:EAST"]')
+        group_text = (await group.inner_text()).replace("\u00a0", " ")
+        for part in (
+            "GROUP",
+            "EAST",
+            "SALES1 + SALES2",
+            "1.78%",
+            "3,600",
+            "at this pace stays under 3 % until 21:00",
+        ):
+            assert part in group_text
+        assert await group.locator(".bar").count() == 0, "a group has no agents of its own"
+        assert await group.get_attribute("data-severity") == "ok"
+
+        clipped = await page.evaluate(
+            """() => [...document.querySelectorAll('.card .wins *, .card .forecast')]
+                .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"""
+        )
+        assert clipped == [], "every label and note is readable, none cut off"
+        banner = page.locator("#alert-banner")
+        await banner.wait_for(state="visible", timeout=5000)
+        assert "SALES1 Today (Ofcom) 2.12%" in await banner.inner_text(), "the label, not the key"
+        await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-windows.png"))

@@ -76,6 +76,7 @@ def figures_to_dict(figures: Figures) -> Document:
         "threshold": figures.threshold,
         "limit": figures.limit,
         "previous_ratio": figures.previous_ratio,
+        "forecast": figures.forecast,
     }
 
 
@@ -91,6 +92,7 @@ def figures_from_dict(document: Mapping[str, Any]) -> Figures:
         previous_ratio=_optional_float(document, "previous_ratio")
         if "previous_ratio" in document
         else None,
+        forecast=_str(document, "forecast") if "forecast" in document else "",
     )
 
 

@@ -5,24 +5,31 @@ clock. The runner (:mod:`.engine`) calls :func:`evaluate` on every snapshot chan
 own tick, stores the result durably, sends the notifications and performs auto-pauses.
 
 What each window may trust (inhibition): a drop window freezes only while the data behind it
-cannot be vouched for: ``call_status_stats`` stale or failing its last poll, and for ``30d``
-also the past days not loaded for today. Another failing source (hoppers, agents) does not
-silence compliance alerts; it raises ``data_stale`` after ``stale_after`` instead.
+cannot be vouched for: ``call_status_stats`` stale or failing its last poll; for ``30d`` and
+``period`` also a past day missing from the window (not loaded yet, or a hole in the store);
+for a pacing window (``15m``, ``1h``) a span observed shorter than its name. Another failing
+source (hoppers, agents) does not silence compliance alerts; it raises ``data_stale`` after
+``stale_after`` instead. Drop-rate groups (``group:NAME``) are alerted like campaigns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from wallboard.alerts import machine
 from wallboard.alerts.daemon_incidents import data_stale_step, login_step
 from wallboard.alerts.machine import Observation, Track, WindowPolicy
 from wallboard.alerts.types import AlertView, Incident, Level, Notification
+from wallboard.forecast_text import forecast_sentence
 from wallboard.snapshot import CampaignView, Snapshot
 from wallboard.windows import DropWindow, drops_remaining
+from wallboard.windows.names import PACING_SPANS, PERIOD, ROLLING_30D, TODAY
+
+#: A pacing window alerts only once it has observed this share of its span.
+PACING_COVERAGE = 0.9
 
 WindowKey = tuple[str, str]  # (campaign, window)
 
@@ -100,7 +107,7 @@ def evaluate(
     stats = snapshot.source("call_status_stats")
     stats_trusted = stats is not None and stats.ok and not stats.stale(now)
     local = _dialer_time(snapshot, now)
-    for campaign in snapshot.campaigns:
+    for campaign in snapshot.drop_targets:
         for window in rules.windows_for(campaign.id):
             key = (campaign.id, window)
             drop = _window(campaign, window)
@@ -110,7 +117,7 @@ def evaluate(
             trusted = (
                 stats_trusted
                 and snapshot.counts_known
-                and (window != "30d" or campaign.last_30d.days >= history_days)
+                and _complete(campaign, window, snapshot.local_date, history_days)
             )
             obs = Observation(
                 campaign=campaign.id,
@@ -123,6 +130,8 @@ def evaluate(
                 trusted=trusted,
                 active=campaign.active,
                 quiet=rules.quiet(campaign.id, local),
+                weight=drop.drop_weight,
+                forecast=_forecast_words(campaign, window, snapshot),
             )
             result = machine.step(tracks.get(key, Track()), obs, policy, now)
             tracks[key] = result.track
@@ -145,6 +154,32 @@ def evaluate(
 
 def _window(campaign: CampaignView, window: str) -> DropWindow | None:
     return campaign.windows.get(window)
+
+
+def _complete(campaign: CampaignView, window: str, today: date, history_days: int) -> bool:
+    """Whether ``window`` holds every day (or the whole span) its name promises."""
+    if window == ROLLING_30D:
+        return campaign.last_30d.days >= history_days
+    extra = campaign.extra_window(window)
+    if window == PERIOD:
+        return (
+            extra is not None
+            and extra.since is not None
+            and extra.window.days >= (today - extra.since).days + 1
+        )
+    if window in PACING_SPANS:
+        span = extra.span_seconds if extra is not None else None
+        return span is not None and span >= PACING_SPANS[window] * PACING_COVERAGE
+    return True
+
+
+def _forecast_words(campaign: CampaignView, window: str, snapshot: Snapshot) -> str:
+    """The forecast sentence for a ``today`` incident (the forecast is about today)."""
+    if window != TODAY or campaign.forecast is None:
+        return ""
+    return forecast_sentence(
+        campaign.forecast, snapshot.dialer.utc_offset_hours, subject=campaign.id
+    )
 
 
 def _dialer_time(snapshot: Snapshot, now: datetime) -> time:

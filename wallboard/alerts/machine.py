@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from wallboard.alerts.types import Action, Figures, Incident, Kind, Level, Notification
-from wallboard.windows import Thresholds
+from wallboard.windows import DropWindow, Thresholds
 
 #: Ratios are compared with the windows module's tolerance: 0.028 − 0.002 is
 #: 0.026000000000000002 in floating point, and exactly 2.60 % must not count as below it.
@@ -59,10 +59,14 @@ class Observation:
     trusted: bool  # the sources behind this window are fresh and their last poll succeeded
     active: bool | None  # the campaign's active flag (None: unknown)
     quiet: bool = False  # inside quiet hours: warnings are held
+    weight: float = 1.0  # what one drop counts for (below 1 only in UK Ofcom mode)
+    forecast: str = ""  # where today's ratio is heading, in words (empty: no forecast)
 
     @property
     def ratio(self) -> float:
-        return self.dropped / self.answered if self.answered else 0.0
+        return DropWindow(
+            answered=self.answered, dropped=self.dropped, drop_weight=self.weight
+        ).drop_ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +266,7 @@ def _figures(
         threshold=t.critical_at if level is Level.CRITICAL else t.warn_at,
         limit=t.limit,
         previous_ratio=previous,
+        forecast=obs.forecast,
     )
 
 

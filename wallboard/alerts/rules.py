@@ -126,7 +126,7 @@ class AlertRules:
 
     def rule(self, campaign: str, window: str) -> WindowRule:
         """How ``window`` of ``campaign`` is graded and timed. Every window of a campaign
-        shares one rule in this version; whether it *alerts* is :meth:`windows_for`.
+        shares one rule; whether it *alerts* is :meth:`windows_for`.
         ``ValueError`` for a window name this version does not know."""
         if window not in ALERT_WINDOWS:
             raise ValueError(f"unknown window {window!r}: the windows are {ALERT_WINDOWS}")
@@ -204,7 +204,7 @@ def _campaign_rule(alerts: AlertsConfig) -> CampaignRule:
         repeat=alerts.repeat.total_seconds(),
         quiet_hours=alerts.quiet_hours,
     )
-    return CampaignRule(windows=tuple(alerts.windows), rule=rule)
+    return CampaignRule(windows=alerts.alerted_windows(), rule=rule)
 
 
 # --- describing ------------------------------------------------------------------------------
@@ -219,7 +219,9 @@ def _seconds(seconds: float) -> str:
 
 
 def _windows(windows: tuple[str, ...]) -> str:
-    return " and ".join(windows) if windows else "no window"
+    if not windows:
+        return "no window"
+    return windows[0] if len(windows) == 1 else f"{', '.join(windows[:-1])} and {windows[-1]}"
 
 
 def _quiet(quiet: tuple[time, time] | None) -> str:

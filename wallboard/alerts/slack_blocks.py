@@ -67,6 +67,9 @@ def parent_message(incident: Incident) -> tuple[str, list[dict[str, Any]]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": escape(incident.summary)}},
         {"type": "section", "fields": [_field(k, v) for k, v in _facts(incident)]},
     ]
+    if incident.figures is not None and incident.figures.forecast:
+        line = f"*Forecast:* {escape(incident.figures.forecast)}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
     if incident.auto_pause is not None:
         line = f"*Auto-pause:* {escape(_auto_pause_line(incident.auto_pause))}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
@@ -181,6 +184,8 @@ def _fallback(incident: Incident) -> str:
             f"{figures.dropped:,}, drops remaining {figures.drops_remaining:,}; threshold "
             f"{pct(figures.threshold)} ({incident.severity.value}), limit {pct(figures.limit)}."
         )
+        if figures.forecast:
+            parts.append(f"Forecast: {escape(figures.forecast)}.")
     parts.append(f"Opened {_when(incident.opened_at)}; {state_line(incident)}.")
     if incident.auto_pause is not None:
         parts.append(f"Auto-pause: {escape(_auto_pause_line(incident.auto_pause))}")

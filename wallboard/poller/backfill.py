@@ -46,6 +46,8 @@ class HistoryBackfill:
         self._throttle = throttle  # poll.history_throttle: a pause between two past days
         self._sleep = sleep
         self.windows: dict[str, DropWindow] = {}
+        #: Each campaign's stored past days of the window (the period window needs them).
+        self.days: dict[str, dict[date, DropWindow]] = {}
         self.day: date | None = None  # the dialer day ``windows`` was completed for
 
     async def refresh(
@@ -75,6 +77,12 @@ class HistoryBackfill:
         self.windows = past_days_by_campaign(
             (t.campaign_id, DropWindow(t.calls, t.answered, t.dropped, 1)) for t in totals
         )
+        stored: dict[str, dict[date, DropWindow]] = {}
+        for t in totals:
+            stored.setdefault(t.campaign_id, {})[t.day] = DropWindow(
+                t.calls, t.answered, t.dropped, 1
+            )
+        self.days = stored
         self.day = today
         return requests
 

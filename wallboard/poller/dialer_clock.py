@@ -10,7 +10,7 @@ The zone comes from, in order: ``vicidial.timezone`` (an IANA name, right across
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -38,10 +38,44 @@ class DialerClock:
         """VICIdial's day at the instant ``now``."""
         return self.local(now, version_offset).date()
 
+    def offset_hours(self, now: datetime, version_offset: float | None) -> float | None:
+        """The dialer's UTC offset in force at ``now`` (DST included with a time zone);
+        ``None`` while nothing tells it."""
+        if self.timezone:
+            offset = now.astimezone(ZoneInfo(self.timezone)).utcoffset()
+            return offset.total_seconds() / 3600 if offset is not None else None
+        if self.utc_offset_hours is not None:
+            return self.utc_offset_hours
+        return version_offset
+
+    def instant(self, day: date, at: time, version_offset: float | None) -> datetime:
+        """The UTC instant of dialer-local ``day`` at ``at`` (with a time zone, the offset of
+        that moment: a shift end on a DST day is where the wall clock says)."""
+        if self.timezone:
+            local = datetime.combine(day, at, tzinfo=ZoneInfo(self.timezone))
+            return local.astimezone(UTC)
+        offset = self.utc_offset_hours
+        if offset is None:
+            offset = version_offset if version_offset is not None else 0.0
+        return datetime.combine(day, at, tzinfo=UTC) - timedelta(hours=offset)
+
+    def horizon(
+        self, now: datetime, shift_end: time | None, version_offset: float | None
+    ) -> datetime:
+        """The end of today's calling: ``shift_end`` today if it is still ahead, else the
+        dialer's next midnight (when VICIdial's day, and so today's ratio, ends anyway)."""
+        today = self.local_date(now, version_offset)
+        midnight = self.instant(today + timedelta(days=1), time(0, 0), version_offset)
+        if shift_end is None:
+            return midnight
+        end = self.instant(today, shift_end, version_offset)
+        return end if end > now else midnight
+
     def time_of_day(self, now: datetime, version_offset: float | None) -> timedelta:
-        """How long ago VICIdial's day began."""
-        local = self.local(now, version_offset)
-        return timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+        """How long ago VICIdial's day began (not the wall clock: on a DST day they differ
+        by the hour the clocks moved)."""
+        midnight = self.instant(self.local_date(now, version_offset), time(0, 0), version_offset)
+        return now - midnight
 
 
 def local_date_at(now: datetime, utc_offset_hours: float) -> date:

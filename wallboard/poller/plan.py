@@ -10,8 +10,9 @@ stale threshold then follows the stretched interval, so a slow hopper is not cal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from wallboard.compliance import ComplianceSettings, compliance_from_config
 from wallboard.config import Settings
 
 #: Share of the slow budget kept free for the 30-day backfill and retries of slow sources.
@@ -42,6 +43,8 @@ class PollPlan:
     max_requests_per_minute: float = 20.0
     login_retry: float = 120.0
     lock_retry: float = 900.0
+    #: What the windows, groups and forecast of each campaign need (``[alerts]``, groups).
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
 
     def intervals(self) -> dict[str, float]:
         """Source name (the VICIdial function) → configured poll interval."""
@@ -82,6 +85,7 @@ def plan_from_config(settings: Settings) -> PollPlan:
         max_requests_per_minute=float(getattr(poll, "max_requests_per_minute", 20)),
         login_retry=_seconds(getattr(vicidial, "login_retry", None), 120.0),
         lock_retry=_seconds(getattr(vicidial, "lock_retry", None), 900.0),
+        compliance=compliance_from_config(settings),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -35,10 +35,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from wallboard.cache.base import SnapshotStore
 from wallboard.cache.history import HistoryStore, HistoryStoreError
 from wallboard.compose import DatedStats, SourceResults, compose_snapshot, tracked_campaign_ids
+from wallboard.day_record import record_day_settings
 from wallboard.poller.agent_states import StateSinceTracker
 from wallboard.poller.backfill import HistoryBackfill
 from wallboard.poller.breaker import NO_LOGIN_SOURCES, BreakerState, LoginBreaker, Permit
 from wallboard.poller.budget import RequestBudget
+from wallboard.poller.compliance_state import ComplianceState
 from wallboard.poller.dialer_clock import DialerClock
 from wallboard.poller.health import SourceHealth
 from wallboard.poller.plan import BudgetPlan, PollPlan, budget_plan
@@ -113,6 +115,7 @@ class Poller:
         self._health = SourceHealth(self._effective_intervals(), shortest=plan.shortest_interval)
         self._breaker = LoginBreaker(login_retry=plan.login_retry, lock_retry=plan.lock_retry)
         self._tracker = StateSinceTracker()
+        self._compliance = ComplianceState(plan.compliance)
         self._backfill = HistoryBackfill(
             client,
             history,
@@ -212,6 +215,7 @@ class Poller:
             )
         gap = timedelta(seconds=STALE_AFTER_INTERVALS * self._plan.agents_interval)
         self._tracker.restore(agents, now, gap)
+        await self._compliance.restore(self._history)
 
     def _effective_intervals(self) -> dict[str, float]:
         intervals = self._plan.intervals()
@@ -483,6 +487,9 @@ class Poller:
             self._plan.campaigns, query_date=day if known else None
         )
         self._results = replace(self._results, call_stats=DatedStats(day=day, lines=lines))
+        self._compliance.observe(day, self._clock(), lines, self._campaign_ids())
+        await self._compliance.save_pacing(self._history)
+        await self._compliance.save_anchors(self._history)
 
     async def _fetch_campaigns(self) -> None:
         campaigns = await self._client.fetch_campaigns(expected=self._plan.campaigns)
@@ -618,11 +625,14 @@ class Poller:
         number of ``call_status_stats`` requests made."""
         now = self._clock()
         offset = self._version_offset()
+        campaign_ids = self._campaign_ids()
         requests = await self._backfill.refresh(
-            self._campaign_ids(),
+            campaign_ids,
             self._dialer.local_date(now, offset),
             self._dialer.time_of_day(now, offset),
         )
+        await self._compliance.fix_anchors(self._history, campaign_ids, self._backfill.days)
+        await self._record_day_settings(now, campaign_ids)
         if self._history_failing:
             log.info("history: recovered")
         self._history_failing = False
@@ -630,6 +640,23 @@ class Poller:
         self._history_retry_at = None
         await self.publish()
         return requests
+
+    async def _record_day_settings(self, now: datetime, campaign_ids: Sequence[str]) -> None:
+        """The thresholds in force today and the dialer's clock, for ``wallboard ledger``
+        (one read when nothing changed)."""
+        compliance = self._plan.compliance
+        targets = [*campaign_ids, *(group.key for group in compliance.groups)]
+        offset = self._version_offset()
+        try:
+            await record_day_settings(
+                self._history,
+                self._dialer.local_date(now, offset),
+                {target: compliance.for_target(target).thresholds for target in targets},
+                utc_offset_hours=self._dialer.offset_hours(now, offset),
+                timezone=self._plan.timezone,
+            )
+        except HistoryStoreError as error:
+            log.warning("cannot record today's thresholds for the ledger (%s)", error)
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -639,12 +666,20 @@ class Poller:
         today = self.local_date()
         agents = self._results.agents or ()
         states = self._tracker.update({a.user: agent_state(a).value for a in agents}, now)
-        history = self._backfill.windows if self._backfill.day == today else None
+        loaded = self._backfill.day == today
+        history = self._backfill.windows if loaded else None
         breaker = self._breaker.state
+        offset = self._version_offset()
+        campaign_ids = self._campaign_ids()
+        windows = self._compliance.inputs(
+            lambda shift_end: self._dialer.horizon(now, shift_end, offset),
+            self._backfill.days if loaded else None,
+            campaign_ids,
+        )
         return compose_snapshot(
             now=now,
             local_date=today,
-            campaign_ids=self._campaign_ids(),
+            campaign_ids=campaign_ids,
             results=self._results,
             statuses=self._health.statuses(),
             history=history,
@@ -658,6 +693,9 @@ class Poller:
                 since=breaker.opened_at,
                 next_probe=breaker.next_probe,
             ),
+            windows=windows,
+            dialer_offset_hours=self._dialer.offset_hours(now, offset),
+            dialer_timezone=self._plan.timezone,
         )
 
     @property

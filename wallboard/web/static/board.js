@@ -151,6 +151,14 @@
     return RANK[alerted] > RANK[w.severity] ? alerted : w.severity;
   }
 
+  // A window's label as the daemon sends it ("Today (Ofcom)"), else its name ("today_ofcom").
+  function windowLabel(target, name) {
+    const all = latest.campaigns.concat(latest.drop_groups || []);
+    const found = all.find((c) => c.id === target);
+    const w = found && found.windows && found.windows[name];
+    return (w && w.label) || name;
+  }
+
   // Active alerts from the alert engine, worst first, in words a supervisor reads from across
   // the room; an auto-pause (or a dry run of one) says what happened.
   function renderAlerts() {
@@ -162,7 +170,7 @@
     const lines = alerts.slice().sort((a, b) => (order[a.severity] ?? 2) - (order[b.severity] ?? 2)).map((a) => {
       const icon = a.severity === "critical" ? "✖ CRITICAL" : "⚠ WARNING";
       const what = a.kind === "drop"
-        ? `${esc(a.campaign)} ${esc(a.window)} ${a.value === null ? "" : pct(a.value)}` +
+        ? `${esc(a.campaign)} ${esc(windowLabel(a.campaign, a.window))} ${a.value === null ? "" : pct(a.value)}` +
           (a.drops_remaining === null || a.drops_remaining === undefined ? "" : ` · ${a.drops_remaining} drop${a.drops_remaining === 1 ? "" : "s"} left`)
         : esc(a.summary);
       const pause = a.auto_pause ? ` · <b>${esc(a.auto_pause.dry_run ? "auto-pause (dry run): would pause" : "auto-pause: " + a.auto_pause.outcome)}</b>` : "";
@@ -171,34 +179,91 @@
     box.innerHTML = lines.join("");
   }
 
-  function card(c) {
-    // Figures from a source that never answered are unknown ("–"), never a reassuring 0.
-    const stats = everFetched("call_status_stats");
+  // The legal windows shown beside today's figure (pacing windows are the forecast's business).
+  // Each carries its own label and formula from the daemon: the page names no figure itself.
+  const SIDE_WINDOWS = ["30d", "period", "today_ofcom"];
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const day = (iso) => { const [, m, d] = iso.split("-").map(Number); return `${d} ${MONTHS[m - 1]}`; };
+  const dropsLeft = (n) => `${num(n)} drop${n === 1 ? "" : "s"} left`;
+
+  // One labelled window as a row: its figure, the daemon's verdict (icon + word for warning
+  // and worse) and what it covers. Windows the daemon did not send (no period yet, no UK mode)
+  // are absent; a window with no stored day yet shows no figure rather than a reassuring 0.
+  function windowRow(c, name, stats) {
+    const w = c.windows && c.windows[name];
+    if (!w) return "";
+    const sev = stats ? severity(c, name) : "";
+    const notes = [];
+    if (name === "30d" && w.days < 30) notes.push(`${w.days} of 30 days`);
+    if (w.since) notes.push("since " + day(w.since));
+    if (name === "today_ofcom" && w.adjusted_dropped !== undefined) notes.push(`${w.adjusted_dropped} adj. drops`);
+    if (w.days > 0) notes.push(dropsLeft(w.drops_remaining));
+    // A note wraps between notes, never inside one ("44 drops / left" reads wrong).
+    const parts = notes.map((note) => esc(note).replace(/ /g, "\u00a0"));
+    if (sev === "warning" || sev === "critical") parts.unshift(`<span class="mark">${SEVERITY[sev]}</span>`);
+    return `<div class="win sev-${sev || "none"}" data-window="${esc(name)}" title="${esc(w.formula)}">
+      <span class="label">${esc(w.label)}</span><span><b>${w.days > 0 ? pct(w.ratio) : "–"}</b> <small>${parts.join(" · ")}</small></span></div>`;
+  }
+
+  // The forecast in the daemon's words; its tone follows the crossings the daemon computed.
+  function forecastLine(c) {
+    const f = c.forecast;
+    if (!f || !f.summary) return "";
+    const x = f.crossings || {};
+    const soon = (name) => x[name] && (x[name].already || x[name].at);
+    const tone = soon("limit") || soon("critical") ? "critical" : soon("warn") ? "warning" : "ok";
+    const summary = esc(f.summary).replace(/ %/g, "\u00a0%");  // "3 %" never splits
+    return `<div class="forecast tone-${tone}"><span class="label">Forecast</span> ${summary}</div>`;
+  }
+
+  // `more` is the campaign's own extra stat cells (dial level, hopper); a group has none.
+  function dropPart(c, stats, more) {
     const sev = stats ? severity(c, "today") : "";
-    const sev30 = stats ? severity(c, "30d") : "";
     const figure = (value, format) => (stats && value !== null && value !== undefined ? format(value) : "–");
-    const bar = STATES.filter((s) => c.agents[s] > 0).map((s) =>
-      `<span class="s-${s}" style="flex:${c.agents[s]}">${c.agents[s]}</span>`).join("");
-    const legend = STATES.filter((s) => c.agents[s] > 0).map((s) => `<span>${s} ${c.agents[s]}</span>`).join("");
     const badge = sev ? `<div class="badge sev-${sev}">${SEVERITY[sev]}</div>` : "";
-    const mark30 = sev30 === "warning" || sev30 === "critical" ? SEVERITY[sev30].split(" ")[0] + " " : "";
-    return `<article class="card sev-${sev || "none"} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}" data-severity="${sev}">
-      <h2>${esc(c.name || c.id)}</h2>
-      <div class="sub">${esc(c.id)}${c.dial_method ? " · " + esc(c.dial_method) : ""} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
-      <div class="big">
-        <div><div class="label">Drop rate today</div><div class="drop sev-${sev || "none"}">${figure(c.drop_ratio, pct)}</div>${badge}</div>
-        <div><div class="label">Drops left</div><div class="left">${figure(c.drops_remaining, num)}</div></div>
+    const today = (c.windows && c.windows.today && c.windows.today.label) || "Today";
+    const side = stats ? SIDE_WINDOWS.map((name) => windowRow(c, name, stats)).join("") : "";
+    return `<div class="big">
+        <div><div class="label">Drop rate · ${esc(today)}</div><div class="drop sev-${sev || "none"}">${figure(c.drop_ratio, pct)}</div>${badge}</div>
+        <div><div class="label">Drops left today</div><div class="left">${figure(c.drops_remaining, num)}</div></div>
       </div>
+      <div class="wins">${side || `<div class="win"><span class="label">30 days</span><span><b>–</b></span></div>`}</div>
+      ${stats ? forecastLine(c) : ""}
       <div class="stats">
         <div class="stat"><span class="label">Calls</span><b>${figure(c.calls_today, num)}</b></div>
         <div class="stat"><span class="label">Answered</span><b>${figure(c.answered_today, num)}</b></div>
         <div class="stat"><span class="label">Dropped</span><b>${figure(c.dropped_today, num)}</b></div>
-        <div class="stat"><span class="label">30-day</span><b class="sev-${sev30 || "none"}">${mark30}${figure(c.drop_ratio_30d, pct)}</b></div>
+        ${more}
+      </div>`;
+  }
+
+  function card(c) {
+    // Figures from a source that never answered are unknown ("–"), never a reassuring 0.
+    const stats = everFetched("call_status_stats");
+    const sev = stats ? severity(c, "today") : "";
+    const bar = STATES.filter((s) => c.agents[s] > 0).map((s) =>
+      `<span class="s-${s}" style="flex:${c.agents[s]}">${c.agents[s]}</span>`).join("");
+    const legend = STATES.filter((s) => c.agents[s] > 0).map((s) => `<span>${s} ${c.agents[s]}</span>`).join("");
+    return `<article class="card sev-${sev || "none"} ${c.active === false ? "inactive" : ""}" data-campaign="${esc(c.id)}" data-severity="${sev}">
+      <h2>${esc(c.name || c.id)}</h2>
+      <div class="sub">${esc(c.id)}${c.dial_method ? " · " + esc(c.dial_method) : ""} ${c.active === false ? '<span class="inactive-tag">INACTIVE</span>' : ""}</div>
+      ${dropPart(c, stats, `
         <div class="stat"><span class="label">Dial level</span><b>${c.dial_level === null ? "–" : c.dial_level.toFixed(2)}</b></div>
-        <div class="stat"><span class="label">Hopper</span><b>${num(c.hopper_leads)}</b></div>
-      </div>
+        <div class="stat"><span class="label">Hopper</span><b>${num(c.hopper_leads)}</b></div>`)}
       <div class="bar" title="agents">${bar}</div>
       <div class="legend">${legend || (everFetched("logged_in_agents") ? "no agents logged in" : "agents unknown")}</div>
+    </article>`;
+  }
+
+  // A drop-rate group: one pooled figure over its member campaigns, shown like a campaign but
+  // marked as a group, with its members named (a group has no agents or hopper of its own).
+  function groupCard(g) {
+    const stats = everFetched("call_status_stats");
+    const sev = stats ? severity(g, "today") : "";
+    return `<article class="card group sev-${sev || "none"}" data-campaign="${esc(g.id)}" data-severity="${sev}">
+      <h2><span class="group-tag">GROUP</span> ${esc(g.name)}</h2>
+      <div class="sub">drop-rate group of ${esc((g.members || []).join(" + "))}</div>
+      ${dropPart(g, stats, "")}
     </article>`;
   }
 
@@ -246,7 +311,10 @@
   }
 
   function render() {
-    el("campaigns").innerHTML = latest.campaigns.length ? latest.campaigns.map(card).join("") : '<div class="empty">No campaigns on this board yet.</div>';
+    const groups = latest.drop_groups || [];
+    el("campaigns").innerHTML = latest.campaigns.length || groups.length ?
+      latest.campaigns.map(card).join("") + groups.map(groupCard).join("") :
+      '<div class="empty">No campaigns on this board yet.</div>';
     el("inbound").textContent = everFetched("in_group_status") ? num(latest.inbound_calls_waiting) : "–";
     renderAlerts();
     renderStatus();  // first: the banners change the room left for agent tiles

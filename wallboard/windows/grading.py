@@ -1,4 +1,4 @@
-"""Drop-window maths: the one place that sums windows, counts drops remaining and grades them.
+"""Grading: the one place that sums windows, counts drops remaining and grades them.
 
 Every reader (the TV page through the JSON API, ``/metrics``, and the alert engine) and the
 poller use these functions, so a campaign can never be amber on the TV, green in Grafana and
@@ -7,6 +7,11 @@ silent in Slack at the same time. Pure: numbers in, numbers out, no clock, no I/
 Definitions (VICIdial's own, API.md §8): the drop ratio is ``(DROP + XDROP) / human-answered``
 where human-answered already includes the drops; ``drops_remaining`` is how many more drops the
 window can take before reaching the legal ``limit`` at the current answered count.
+
+A window may weigh its drops (``drop_weight``, 1 for every figure but the UK's): Ofcom's
+calendar-day rate counts each drop only by the share of agent-answered calls that were people,
+not machines, and divides by agent-answered people plus those adjusted drops
+(:mod:`wallboard.windows.ofcom`). With a weight of 1 every formula here is VICIdial's own.
 
 Severity looks one drop ahead: a campaign at 2.28 % with one drop left is not "ok" just
 because the ratio is below ``warn_at``. The next drop would take it to ``(dropped + 1) /
@@ -26,17 +31,37 @@ _EPSILON = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class DropWindow:
-    """Calls, human answers and drops over one window (a day, 30 days, a period)."""
+    """Calls, human answers and drops over one window (a day, 30 days, a period).
+
+    ``answered`` includes the drops (VICIdial's human-answered). ``drop_weight`` is what one
+    drop counts for (1 except in UK Ofcom mode, where it is 1 - the agent-answered machine
+    share); ``days`` how many dialer days the window holds figures for.
+    """
 
     calls: int = 0
     answered: int = 0
     dropped: int = 0
     days: int = 1
+    drop_weight: float = 1.0
+
+    @property
+    def weighted_drops(self) -> float:
+        """The drops as the ratio counts them (fractional in UK Ofcom mode)."""
+        return self.dropped * self.drop_weight
+
+    @property
+    def denominator(self) -> float:
+        """Answered people that were not dropped, plus the weighted drops."""
+        return self.answered - self.dropped + self.weighted_drops
 
     @property
     def drop_ratio(self) -> float:
-        """VICIdial's ``drops_answers_today_pct`` as a ratio: drops / human-answered."""
-        return self.dropped / self.answered if self.answered else 0.0
+        """VICIdial's ``drops_answers_today_pct`` as a ratio: drops / human-answered (with
+        weighted drops over the adjusted denominator in UK Ofcom mode)."""
+        if self.drop_weight == 1.0:
+            return self.dropped / self.answered if self.answered else 0.0
+        denominator = self.denominator
+        return self.weighted_drops / denominator if denominator > 0 else 0.0
 
     def drops_remaining(self, limit: float) -> int:
         """Drops this window can still take before reaching ``limit`` (never below 0)."""
@@ -76,9 +101,19 @@ class WindowFigures:
 
 
 def drops_remaining(window: DropWindow, limit: float) -> int:
-    """``floor(limit × answered) − dropped``, never below 0."""
-    allowed = int(limit * window.answered + _EPSILON)
-    return max(0, allowed - window.dropped)
+    """``floor(limit × answered) − dropped``, never below 0.
+
+    Weighted (UK Ofcom), at the same fixed answered count ``A``: ``D`` drops of weight ``w``
+    give ``D·w / (A − D + D·w)``, which stays within ``limit`` while
+    ``D ≤ limit·A / (w + limit·(1 − w))``; with ``w = 1`` that is ``limit·A`` again. A weight
+    of 0 (every agent-answered call a machine) is counted as 1, the cautious reading.
+    """
+    weight = window.drop_weight
+    if weight == 1.0 or weight <= _EPSILON:
+        allowed = int(limit * window.answered + _EPSILON)
+        return max(0, allowed - window.dropped)
+    allowed_drops = limit * window.answered / (weight + limit * (1.0 - weight))
+    return max(0, int(allowed_drops + _EPSILON) - window.dropped)
 
 
 def severity(window: DropWindow, thresholds: Thresholds) -> Severity:
@@ -89,7 +124,9 @@ def severity(window: DropWindow, thresholds: Thresholds) -> Severity:
         return Severity.CRITICAL
     if window.drop_ratio + _EPSILON >= thresholds.warn_at:
         return Severity.WARNING
-    one_more = (window.dropped + 1) / (window.answered + 1)
+    one_more = DropWindow(
+        answered=window.answered + 1, dropped=window.dropped + 1, drop_weight=window.drop_weight
+    ).drop_ratio
     if one_more + _EPSILON >= thresholds.warn_at:
         return Severity.WARNING
     return Severity.OK
@@ -109,7 +146,8 @@ def figures(window: DropWindow, thresholds: Thresholds) -> WindowFigures:
 
 
 def total(windows: Iterable[DropWindow]) -> DropWindow:
-    """The sum of several windows (days into 30 days; campaigns into a group)."""
+    """The sum of several unweighted windows (days into 30 days; campaigns into a group).
+    Weighted windows are pooled from their counts instead (:mod:`wallboard.windows.ofcom`)."""
     calls = answered = dropped = days = 0
     for window in windows:
         calls += window.calls
