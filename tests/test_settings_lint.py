@@ -326,9 +326,9 @@ async def test_check_warns_about_a_short_dial_timeout_and_declared_settings(
     tmp_path: Path,
 ) -> None:
     async with running_simulator() as sim:
-        # No control route sets dial_timeout: set the simulated campaign row in-process, which
-        # the real campaigns_list answer then prints.
-        sim.world.campaigns["SALES2"].dial_timeout = 10
+        # The simulator's control route sets the campaign's Dial Timeout, which the real
+        # campaigns_list answer then prints.
+        await sim.steer("SALES2", dial_timeout=10)
         run = await check(tmp_path, sim, vicidial=TWO_CAMPAIGNS, extra=DECLARED)
 
     assert run.lint() == {

@@ -267,3 +267,26 @@ def test_api_document_matches_the_contract_shape() -> None:
     narrowed = api_document(compose(), NOW, limit=0.03, campaigns=["SALES2"])
     assert [c["id"] for c in narrowed["campaigns"]] == ["SALES2"]
     assert [a["user"] for a in narrowed["agents"]] == ["2001"]
+
+
+def test_codec_round_trip_keeps_the_compliance_windows_groups_and_forecast() -> None:
+    from tests.web.floor import compliance_snapshot
+
+    snapshot = compliance_snapshot()
+    assert snapshot.groups, "the builder must carry a group"
+    sales1 = snapshot.campaign("SALES1")
+    assert sales1 is not None
+    assert sales1.forecast is not None
+    assert sales1.extra_window("today_ofcom") is not None
+    codec = SnapshotJsonCodec()
+    decoded = codec.decode(codec.encode(snapshot))
+    assert decoded == snapshot
+    # span_seconds and basis_seconds are outside == but a follower shows them too
+    for ours, theirs in zip(decoded.drop_targets, snapshot.drop_targets, strict=True):
+        assert [e.span_seconds for e in ours.extra_windows] == [
+            e.span_seconds for e in theirs.extra_windows
+        ]
+        if theirs.forecast is not None:
+            assert ours.forecast is not None
+            assert ours.forecast.basis_seconds == theirs.forecast.basis_seconds
+    assert decoded.dialer == snapshot.dialer

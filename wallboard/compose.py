@@ -168,6 +168,8 @@ def compose_snapshot(
         by_id = {campaign.id: campaign for campaign in campaigns}
         for group in windows.compliance.groups:
             members = [by_id[member] for member in group.campaigns if member in by_id]
+            if len(members) < len(group.campaigns):
+                continue  # a member is not on the floor: a partial sum is not the group's figure
             groups.append(
                 group_view(
                     group,

@@ -24,8 +24,9 @@ Honesty rules, because an auditor will recompute every figure:
   ``config``, or ``local``: this machine's, the last resort).
 
 ``alerts`` lists the drop incidents *opened* that dialer day, in order, as ``window:severity``
-(``today:critical;30d:warning``; the severity is the incident's as last stored, so one that
-escalated and later eased shows the later one). ``auto_pauses`` lists that day's auto-pause
+(``today:critical;30d:warning``; the severity is the worst the incident reached, so one that
+escalated and later eased shows critical; incidents stored before the peak was kept show
+their last severity). ``auto_pauses`` lists that day's auto-pause
 decisions from the audit trail as ``HH:MM:SS outcome`` on the dialer clock (``paused``,
 ``would_pause``, ``refused``, ``failed``, ...). Both are empty when there were none.
 
@@ -303,7 +304,7 @@ def _row(
         critical_at=thresholds.critical_at,
         min_answered=thresholds.min_answered,
         thresholds_source="recorded" if recorded is not None else "config",
-        alerts=";".join(f"{i.window}:{i.severity.value}" for i in ordered_incidents),
+        alerts=";".join(f"{i.window}:{i.peak_severity.value}" for i in ordered_incidents),
         auto_pauses=";".join(
             f"{r.at.astimezone(clock.zone).strftime('%H:%M:%S')} {r.outcome.outcome}"
             for r in ordered_audits

@@ -115,3 +115,14 @@ def test_todays_incident_carries_the_forecast_into_slack() -> None:
     assert "Forecast: at this pace SALES1 passes 3 % around 10:40." in text
     assert any("*Forecast:* at this pace SALES1 passes 3 %" in str(block) for block in blocks)
     assert "Forecast" not in parent_message(rolling)[0]
+
+
+def test_an_incident_remembers_the_worst_it_reached() -> None:
+    engine = Engine(Rules(windows=("today",)))
+    engine.run(0, snap(0, campaign(today=29)))  # 2.9 %: pending critical
+    engine.run(PENDING, snap(PENDING, campaign(today=29)))  # opened critical
+    result = engine.run(PENDING + 60, snap(PENDING + 60, campaign(today=25)))  # 2.5 %: eased
+    (eased,) = result.notifications
+    assert eased.action is Action.EASED
+    assert eased.incident.severity is Level.WARNING
+    assert eased.incident.peak_severity is Level.CRITICAL, "for an audit it went critical"

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.support.daemon import FakeClock
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
@@ -261,3 +262,17 @@ async def test_the_thresholds_in_force_are_recorded_for_the_ledger(tmp_path: Pat
             "group:outbound": Thresholds(),
         }
         assert recorded.utc_offset_hours == snapshot.dialer.utc_offset_hours
+
+
+async def test_a_group_with_a_member_off_the_floor_is_left_out_and_said_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ghost = DropGroup(name="ghost", campaigns=("SALES1", "SALES9"))
+    compliance = ComplianceSettings(groups=(GROUP, ghost))
+    async with poller_with(tmp_path, compliance, history_days=2) as (_, poller, store, _clock):
+        with caplog.at_level("WARNING"):
+            snapshot = await floor(poller, store)
+        assert [group.id for group in snapshot.groups] == ["group:outbound"]
+        assert "drop-rate group ghost left out: SALES9 not among VICIdial's campaigns" in (
+            caplog.text
+        )

@@ -107,12 +107,21 @@ async def test_steer_drop_ratio_counts_and_active(sim: SimHandle) -> None:
         {"answered_today": 10, "dropped_today": 11},
         {"active": "no"},
         {"paused": True},
+        {"dial_timeout": 0},
+        {"dial_timeout": 121},
+        {"dial_timeout": 12.5},
     ],
 )
 async def test_steer_rejects_bad_bodies(sim: SimHandle, body: dict[str, object]) -> None:
     async with sim.session.post(f"{sim.base_url}/_sim/campaigns/SALES1", json=body) as response:
         assert response.status == 400
         assert (await response.json())["error"]
+
+
+async def test_steer_dial_timeout_shows_in_campaigns_list(sim: SimHandle) -> None:
+    await sim.steer("SALES2", dial_timeout=12)
+    row = (await sim.call("campaigns_list", campaign_id="SALES2")).split("|")
+    assert row[8] == "12"  # dial_timeout, the ninth column (API.md §5.8)
 
 
 async def test_steer_unknown_campaign_is_404(sim: SimHandle) -> None:

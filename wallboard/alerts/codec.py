@@ -130,6 +130,7 @@ def incident_to_dict(incident: Incident) -> Document:
         "closed_at": None if incident.closed_at is None else _datetime_text(incident.closed_at),
         "close_reason": incident.close_reason,
         "auto_pause": None if incident.auto_pause is None else outcome_to_dict(incident.auto_pause),
+        "peak": None if incident.peak is None else incident.peak.value,
     }
 
 
@@ -143,6 +144,8 @@ def incident_from_dict(document: Mapping[str, Any]) -> Incident:
         campaign=_str(document, "campaign"),
         window=_str(document, "window"),
         severity=_enum(document, "severity", Level),
+        # Older documents have no peak: the severity they stored is all that is known.
+        peak=_enum(document, "peak", Level) if document.get("peak") is not None else None,
         opened_at=_datetime(document, "opened_at"),
         updated_at=_datetime(document, "updated_at"),
         summary=_str(document, "summary"),

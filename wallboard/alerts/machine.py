@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from wallboard.alerts.types import Action, Figures, Incident, Kind, Level, Notification
+from wallboard.alerts.types import Action, Figures, Incident, Kind, Level, Notification, worse
 from wallboard.windows import DropWindow, Thresholds
 
 #: Ratios are compared with the windows module's tolerance: 0.028 − 0.002 is
@@ -248,6 +248,7 @@ def _refreshed(
     return replace(
         incident,
         severity=level,
+        peak=worse(incident.peak_severity, level),
         updated_at=now,
         summary=_summary(obs, level, policy),
         figures=_figures(obs, level, policy, previous),

@@ -2,8 +2,8 @@
 
 Everything the leader must not forget across a restart, a ``kill -9`` or a change of leader:
 
-* **incidents** by key, open and recently closed (Slack updates the same parent message, the
-  audit and ledger name them);
+* **incidents** by key, open and closed (Slack updates the same parent message, the audit
+  and ``wallboard ledger`` name them: :meth:`AlertStore.all_incidents` is the whole record);
 * **engine memory**: opaque bytes per key (the state machine's state per (campaign, window),
   as JSON), so ``pending`` timers and reminders carry on where they were;
 * the **outbox**: notifications numbered with an increasing ``seq`` when stored, handed to
@@ -116,6 +116,10 @@ class AlertStore(Protocol):
 
     async def open_incidents(self) -> list[Incident]:
         """Every open incident, oldest first (by ``opened_at``, then key)."""
+
+    async def all_incidents(self) -> list[Incident]:
+        """Every stored incident, open or closed, oldest first (by ``opened_at``, then key):
+        the evidence ``wallboard ledger`` lists per dialer day."""
 
     async def get_value(self, key: str) -> bytes | None:
         """Engine memory stored under ``key``, or None."""
@@ -405,13 +409,16 @@ class SqliteAlertStore(_Shared):
         return None if doc is None else _decode(f"incident {key}", _incident, doc)
 
     async def open_incidents(self) -> list[Incident]:
+        return await self._incidents("SELECT key, doc FROM alert_incidents WHERE is_open = 1")
+
+    async def all_incidents(self) -> list[Incident]:
+        return await self._incidents("SELECT key, doc FROM alert_incidents")
+
+    async def _incidents(self, query: str) -> list[Incident]:
+        """The incidents a constant ``query`` (key, doc) selects, oldest first."""
+
         def read(connection: sqlite3.Connection) -> list[tuple[str, str]]:
-            return [
-                (str(key), str(doc))
-                for key, doc in connection.execute(
-                    "SELECT key, doc FROM alert_incidents WHERE is_open = 1"
-                )
-            ]
+            return [(str(key), str(doc)) for key, doc in connection.execute(query)]
 
         rows = await self._run(read)
         incidents = [_decode(f"incident {key}", _incident, doc) for key, doc in rows]
@@ -757,6 +764,14 @@ class RedisAlertStore(_Shared):
             if doc is not None
         ]
         return sorted((i for i in incidents if i.open), key=_incident_order)
+
+    async def all_incidents(self) -> list[Incident]:
+        docs: Any = await self._call(self._redis.hgetall(self.key("incidents")))
+        incidents = [
+            _decode(f"incident {key.decode(errors='replace')}", _incident, doc)
+            for key, doc in docs.items()
+        ]
+        return sorted(incidents, key=_incident_order)
 
     async def get_value(self, key: str) -> bytes | None:
         value: Any = await self._call(self._redis.hget(self.key("values"), key))

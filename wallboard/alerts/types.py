@@ -37,6 +37,19 @@ class Level(StrEnum):
     WARNING = "warning"
     CRITICAL = "critical"
 
+    @property
+    def rank(self) -> int:
+        """Order of badness (ok < pending < warning < critical)."""
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.OK: 0, Level.PENDING: 1, Level.WARNING: 2, Level.CRITICAL: 3}
+
+
+def worse(first: Level, second: Level) -> Level:
+    """The worse of two levels."""
+    return first if first.rank >= second.rank else second
+
 
 class Action(StrEnum):
     """One change of an incident; each is one notification (a thread reply in Slack)."""
@@ -92,10 +105,17 @@ class Incident:
     closed_at: datetime | None = None
     close_reason: str | None = None  # "resolved" or "day_ended"
     auto_pause: AutoPauseOutcome | None = None
+    #: The worst severity the incident reached (``None``: its ``severity``): an incident that
+    #: was critical and eased is still, for an audit, an incident that went critical.
+    peak: Level | None = None
 
     @property
     def open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def peak_severity(self) -> Level:
+        return self.severity if self.peak is None else worse(self.peak, self.severity)
 
 
 @dataclass(frozen=True, slots=True)

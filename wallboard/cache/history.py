@@ -8,10 +8,17 @@ tells "nothing happened" from "never asked".
 Two implementations, chosen with the snapshot cache backend:
 
 * :class:`SqliteHistoryStore`: a local file (stdlib ``sqlite3`` in a worker thread, WAL mode,
-  schema versioned with ``PRAGMA user_version``). For a single daemon.
+  schema versioned with ``PRAGMA user_version``). For a single daemon. ``read_only=True`` is
+  for ``wallboard ledger``, beside a running daemon or after it stopped: it never creates,
+  migrates or writes the file (an auditor, perhaps another user, must not leave a state file at
+  a mistyped path nor side files the daemon's user cannot open).
 * :class:`RedisHistoryStore`: one hash per campaign, ``{prefix}:history:{campaign}``, field =
   ISO day, value = ``"calls,answered,dropped"``. Shared by all instances so a new leader does
   not refetch; it is only as durable as the Redis server's persistence (RDB/AOF) settings.
+
+The daemon asks for named campaigns and days (:meth:`HistoryStore.get`); an audit asks for
+everything (:meth:`HistoryStore.stored_days`): the campaign list when ``vicidial.campaigns =
+"all"``, and the first stored day of a campaign whose regulatory period start is derived.
 
 Both also hold a small key-value area (:meth:`HistoryStore.get_value` / ``set_value`` /
 ``delete_value``) for other durable state that must survive a restart and, with Redis, follow
@@ -26,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -82,6 +90,9 @@ class HistoryStore(Protocol):
         self, campaign_ids: Sequence[str], since: date, until: date
     ) -> list[date]:
         """Days in the inclusive range where any of the campaigns has no row, ascending."""
+
+    async def stored_days(self, until: date) -> list[DayTotals]:
+        """Every stored row of every campaign up to ``until`` inclusive, by day then id."""
 
     async def get_value(self, key: str) -> bytes | None:
         """The value stored under ``key``, or None if there is none."""
@@ -140,11 +151,22 @@ class SqliteHistoryStore:
 
     ``sqlite3`` blocks, so every operation runs in a worker thread (``asyncio.to_thread``),
     serialised by a thread lock: a cancelled await cannot let two threads share the connection.
+
+    ``read_only=True`` opens the file as it is (see :meth:`_open_read_only`); a missing file or
+    one without this schema version is a :class:`HistoryStoreError` saying what to check, and so
+    is every write.
     """
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        read_only: bool = False,
+    ) -> None:
         self._path = Path(path)
         self._clock = clock
+        self._read_only = read_only
         self._connection: sqlite3.Connection | None = None
         self._thread_lock = threading.Lock()
         self._closed = False
@@ -152,6 +174,10 @@ class SqliteHistoryStore:
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
 
     async def start(self) -> None:
         await self._run(lambda connection: None)
@@ -161,7 +187,22 @@ class SqliteHistoryStore:
             return []
         return await self._run(lambda c: list(self._select(c, campaign_ids, since, until)))
 
+    async def stored_days(self, until: date) -> list[DayTotals]:
+        def read(connection: sqlite3.Connection) -> list[DayTotals]:
+            cursor = connection.execute(
+                "SELECT campaign_id, day, calls, answered, dropped FROM day_totals"
+                " WHERE day <= ? ORDER BY day, campaign_id",
+                (until.isoformat(),),
+            )
+            return [
+                DayTotals(str(cid), date.fromisoformat(day), calls, answered, dropped)
+                for cid, day, calls, answered, dropped in cursor
+            ]
+
+        return await self._run(read)
+
     async def put(self, totals: Sequence[DayTotals]) -> None:
+        self._check_writable()
         if not totals:
             return
         fetched_at = self._clock().isoformat()
@@ -201,6 +242,7 @@ class SqliteHistoryStore:
         return await self._run(read)
 
     async def set_value(self, key: str, value: bytes) -> None:
+        self._check_writable()
         updated_at = self._clock().isoformat()
 
         def write(connection: sqlite3.Connection) -> None:
@@ -215,6 +257,8 @@ class SqliteHistoryStore:
         await self._run(write)
 
     async def delete_value(self, key: str) -> None:
+        self._check_writable()
+
         def delete(connection: sqlite3.Connection) -> None:
             with _transaction(connection):
                 connection.execute("DELETE FROM kv WHERE key = ?", (key,))
@@ -231,6 +275,11 @@ class SqliteHistoryStore:
 
         await asyncio.to_thread(close_connection)
 
+    def _check_writable(self) -> None:
+        """Refuse a write up front, even an empty one: writing to a read-only store is a bug."""
+        if self._read_only:
+            raise HistoryStoreError(f"history store {self._path} is open read-only")
+
     # -- in the worker thread ---------------------------------------------------------------
 
     async def _run(self, operation: Callable[[sqlite3.Connection], R]) -> R:
@@ -246,8 +295,11 @@ class SqliteHistoryStore:
                 raise HistoryStoreError(f"history store {self._path}: {error}") from error
 
     def _open(self) -> sqlite3.Connection:
-        if self._connection is not None:
-            return self._connection
+        if self._connection is None:
+            self._connection = self._open_read_only() if self._read_only else self._open_writable()
+        return self._connection
+
+    def _open_writable(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are explicit (see _transaction).
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -259,8 +311,45 @@ class SqliteHistoryStore:
         except BaseException:
             connection.close()
             raise
-        self._connection = connection
         return connection
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The file as it is: never created, migrated or written; a missing file or schema is
+        an error, since a reader of the history has nothing to read then.
+
+        A WAL database opened read-only makes SQLite create its ``-wal`` and ``-shm`` files
+        when they are missing, owned by whoever reads, which could lock the daemon's user out
+        of its own state file. They are missing only when no daemon has the file open, so then
+        it is read as ``immutable`` (no locks, no side files); while a daemon runs, the reader
+        joins its WAL and sees every committed write. This is how
+        :class:`~wallboard.alerts.store.SqliteAlertStore` reads it too.
+        """
+        path = self._path
+        if not path.exists():
+            raise HistoryStoreError(
+                f"state file {path} does not exist: nothing was recorded there "
+                "(is state.path right? has the daemon run with this config?)"
+            )
+        in_use = Path(f"{path}-wal").exists()
+        uri = f"{path.absolute().as_uri()}?mode=ro{'' if in_use else '&immutable=1'}"
+        connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA busy_timeout = 5000")
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        except BaseException:
+            connection.close()
+            raise
+        if version == SCHEMA_VERSION:
+            return connection
+        connection.close()
+        if version == 0:
+            raise HistoryStoreError(
+                f"state file {path} holds no day history (the daemon has not stored one yet)"
+            )
+        raise HistoryStoreError(
+            f"history store {path} has schema version {version}, this wallboard reads "
+            f"{SCHEMA_VERSION}; run the matching wallboard version"
+        )
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         version = int(connection.execute("PRAGMA user_version").fetchone()[0])
@@ -364,6 +453,34 @@ class RedisHistoryStore:
         rows = await self.get(campaign_ids, since, until)
         return _missing(campaign_ids, days, {(row.campaign_id, row.day) for row in rows})
 
+    async def stored_days(self, until: date) -> list[DayTotals]:
+        """A ``SCAN`` of ``{prefix}:history:*`` (never ``KEYS``: it would block a shared Redis),
+        then every matching hash in one pipeline."""
+        head = self._history_key("")
+        try:
+            keys = [
+                bytes(key)
+                async for key in self._redis.scan_iter(match=_glob_escape(head) + "*", count=500)
+            ]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hgetall(key)
+                replies: list[dict[bytes, bytes]] = await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise HistoryStoreError(f"history store in Redis: {error}") from error
+        rows: list[DayTotals] = []
+        for key, fields in zip(keys, replies, strict=True):
+            campaign_id = key.decode(errors="replace")[len(head) :]
+            for field, value in fields.items():
+                try:
+                    day = date.fromisoformat(field.decode())
+                except (UnicodeDecodeError, ValueError):
+                    continue  # not a day field: nothing the history store wrote
+                if day <= until and (row := self._parse(campaign_id, day, value)) is not None:
+                    rows.append(row)
+        rows.sort(key=lambda row: (row.day, row.campaign_id))
+        return rows
+
     async def get_value(self, key: str) -> bytes | None:
         try:
             value: Any = await self._redis.get(self._value_key(key))
@@ -405,3 +522,8 @@ class RedisHistoryStore:
                 value[:40],
             )
             return None
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a literal in a Redis ``MATCH`` pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)

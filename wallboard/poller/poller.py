@@ -116,6 +116,7 @@ class Poller:
         self._breaker = LoginBreaker(login_retry=plan.login_retry, lock_retry=plan.lock_retry)
         self._tracker = StateSinceTracker()
         self._compliance = ComplianceState(plan.compliance)
+        self._incomplete_groups: set[str] = set()
         self._backfill = HistoryBackfill(
             client,
             history,
@@ -498,6 +499,24 @@ class Poller:
             campaigns = tuple(c for c in campaigns if c.campaign_id in wanted)
         self._results = replace(self._results, campaigns=campaigns)
         self._replan_budget()
+        self._check_groups()
+
+    def _check_groups(self) -> None:
+        """Say once per group when a member is not on the floor: the group is then left out
+        (a partial sum would pass for the group's figure)."""
+        tracked = set(self._campaign_ids())
+        for group in self._plan.compliance.groups:
+            missing = [member for member in group.campaigns if member not in tracked]
+            if missing and group.key not in self._incomplete_groups:
+                log.warning(
+                    "drop-rate group %s left out: %s not among VICIdial's campaigns",
+                    group.name,
+                    ", ".join(missing),
+                )
+            if missing:
+                self._incomplete_groups.add(group.key)
+            else:
+                self._incomplete_groups.discard(group.key)
 
     def _replan_budget(self) -> None:
         """With ``campaigns = "all"`` the campaign count (and so the hopper cycle) can change."""

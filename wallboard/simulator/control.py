@@ -127,12 +127,16 @@ class ControlRoutes:
         if campaign_id not in self._world.campaigns:
             return _error(404, f"no campaign {campaign_id!r}")
         body = await _json_object(request)
-        unknown = set(body) - {"drop_ratio", "answered_today", "dropped_today", "active"}
+        allowed = {"drop_ratio", "answered_today", "dropped_today", "active", "dial_timeout"}
+        unknown = set(body) - allowed
         if unknown or not body:
             raise _BadRequest(
-                "expected drop_ratio, answered_today/dropped_today and/or active; "
+                "expected drop_ratio, answered_today/dropped_today, active and/or dial_timeout; "
                 f"unknown: {', '.join(sorted(unknown)) or 'nothing given'}"
             )
+        dial_timeout = body.get("dial_timeout")
+        if dial_timeout is not None and not (_is_count(dial_timeout) and 1 <= dial_timeout <= 120):
+            raise _BadRequest("dial_timeout must be an integer from 1 to 120 (seconds)")
         drop_ratio = body.get("drop_ratio")
         if drop_ratio is not None and not (_is_number(drop_ratio) and 0 <= drop_ratio <= 1):
             raise _BadRequest("drop_ratio must be a number from 0 to 1")
@@ -154,6 +158,8 @@ class ControlRoutes:
             )
         if active is not None:
             self._world.set_active(campaign_id, active)
+        if dial_timeout is not None:  # what campaigns_list prints; the ring time follows it
+            self._world.campaigns[campaign_id].dial_timeout = int(dial_timeout)
         return web.json_response({"campaign_id": campaign_id, "applied": dict(body)})
 
     async def requests(self, request: web.Request) -> web.StreamResponse:
