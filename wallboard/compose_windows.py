@@ -41,6 +41,8 @@ class WindowInputs:
     past_days: Mapping[str, Mapping[date, DropWindow]] | None = None
     anchors: Mapping[str, date] = field(default_factory=dict)
     pace: Mapping[str, Mapping[str, PaceWindow]] = field(default_factory=dict)
+    #: Each group's pooled past days, when the caller keeps them (else pooled here).
+    group_days: Mapping[str, Mapping[date, DropWindow]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,10 @@ def group_view(
     """The group as a campaign-like view: pooled counts, its own windows and forecast."""
     summed = total(member.today for member in members) if members else DropWindow()
     today = DropWindow(summed.calls, summed.answered, summed.dropped)
-    past_days = group_past_days(group.campaigns, inputs.past_days)
+    if inputs.group_days is not None and group.key in inputs.group_days:
+        past_days: Mapping[date, DropWindow] | None = inputs.group_days[group.key]
+    else:
+        past_days = group_past_days(group.campaigns, inputs.past_days)
     past = total(past_days.values()) if past_days else DropWindow(days=0)
     # The same rule as the period and the ledger: a day some member lacks is missing.
     last_30d = total((today, past)) if past_days else today

@@ -14,6 +14,7 @@ Pure apart from the store calls; the poller calls :meth:`observe` on every good
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from wallboard.compose_windows import Horizon, WindowInputs
 from wallboard.vicidial.models import CallStatusStats
 from wallboard.windows import DropWindow, total
 from wallboard.windows.pacing import PaceTracker
-from wallboard.windows.period import first_active_day
+from wallboard.windows.period import first_active_day, pooled_days
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class ComplianceState:
         # Until the stored days were looked at, a campaign's first day is not known: today
         # must not become the anchor of a campaign that dialed last week.
         self._history_checked = False
+        self._group_days_of: object = None
+        self._group_days_cache: dict[str, dict[date, DropWindow]] = {}
 
     @property
     def anchors(self) -> Mapping[str, date]:
@@ -130,15 +133,32 @@ class ComplianceState:
         past_days: Mapping[str, Mapping[date, DropWindow]] | None,
         target_ids: Sequence[str],
     ) -> WindowInputs:
-        """The compose inputs (``horizon``: shift end to instant, for today)."""
+        """The compose inputs (``horizon``: shift end to instant, for today; asked once per
+        distinct shift end, not once per campaign)."""
         targets = [*target_ids, *(group.key for group in self._settings.groups)]
         return WindowInputs(
             compliance=self._settings,
-            horizon=horizon,
+            horizon=functools.cache(horizon),
             past_days=past_days,
+            group_days=self._group_days(past_days),
             anchors=dict(self._anchors),
             pace={target: self._pace.windows(target) for target in targets},
         )
+
+    def _group_days(
+        self, past_days: Mapping[str, Mapping[date, DropWindow]] | None
+    ) -> Mapping[str, Mapping[date, DropWindow]] | None:
+        """Each group's pooled past days, recomputed only when the stored days were reloaded
+        (a history refresh hands over a new mapping), not on every publish."""
+        if past_days is None:
+            return None
+        if self._group_days_of is not past_days:
+            self._group_days_cache = {
+                group.key: pooled_days([past_days.get(m, {}) for m in group.campaigns])
+                for group in self._settings.groups
+            }
+            self._group_days_of = past_days
+        return self._group_days_cache
 
     def _needs_anchor(self, campaign: str) -> bool:
         return (

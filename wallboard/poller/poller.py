@@ -125,6 +125,7 @@ class Poller:
             throttle=plan.history_throttle,
         )
         self._history_failing = False
+        self._history_published: date | None = None
         self._history_retry_at: datetime | None = None
         self._history_failures = 0
         self._hopper_cursor = 0
@@ -658,6 +659,7 @@ class Poller:
         self._history_failures = 0
         self._history_retry_at = None
         await self.publish()
+        self._history_published = self._backfill.day
         return requests
 
     async def _record_day_settings(self, now: datetime, campaign_ids: Sequence[str]) -> None:
@@ -749,8 +751,9 @@ class Poller:
 
     @property
     def history_day(self) -> date | None:
-        """The dialer day the 30-day window was last completed for (None: not yet)."""
-        return self._backfill.day
+        """The dialer day the 30-day window was last completed *and published* for (None:
+        not yet): once it is today's, readers see the whole window."""
+        return self._history_published
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
