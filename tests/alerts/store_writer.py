@@ -123,7 +123,7 @@ class DieInside:
     def __call__(self, round_: int) -> None:
         if round_ != self._at_round:
             return
-        connection = self._store._connection  # the test reaches in; the store has it open
+        connection = self._store._file._connection  # the test reaches in; the store has it open
         assert connection is not None
         connection.set_trace_callback(self._trace)
 

@@ -40,12 +40,9 @@ Every I/O failure (disk, schema, Redis down, an unreadable entry) surfaces as
 from __future__ import annotations
 
 import abc
-import asyncio
-import contextlib
 import logging
 import sqlite3
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +54,12 @@ from redis.exceptions import RedisError
 from wallboard.alerts import codec
 from wallboard.alerts.types import AutoPauseOutcome, Incident, Notification, SlackThread
 from wallboard.cache.factory import CacheSettings, connect_redis
+from wallboard.cache.sqlite_file import (
+    ThreadedConnection,
+    open_read_only,
+    open_writable,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -346,9 +349,11 @@ class SqliteAlertStore(_Shared):
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self._path = Path(path)
         self._read_only = read_only
-        self._connection: sqlite3.Connection | None = None
-        self._thread_lock = threading.Lock()
-        self._closed = False
+        self._file = ThreadedConnection(
+            self._open_read_only if read_only else self._open_writable,
+            what=f"alert store {self._path}",
+            error=AlertStoreError,
+        )
 
     @property
     def path(self) -> Path:
@@ -373,7 +378,7 @@ class SqliteAlertStore(_Shared):
         audit_rows = [(_utc_text(r.at), _audit_document(r).decode()) for r in audits]
 
         def write(connection: sqlite3.Connection) -> list[int]:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.executemany(
                     "INSERT INTO alert_incidents (key, is_open, doc) VALUES (?, ?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET"
@@ -457,7 +462,7 @@ class SqliteAlertStore(_Shared):
             return
 
         def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.executemany("DELETE FROM alert_outbox WHERE seq = ?", rows)
 
         await self._run(write, writes=True)
@@ -476,7 +481,7 @@ class SqliteAlertStore(_Shared):
         row = (thread.incident_key, codec.dumps(codec.thread_to_dict(thread)).decode())
 
         def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.execute(
                     "INSERT INTO alert_threads (incident_key, doc) VALUES (?, ?)"
                     " ON CONFLICT (incident_key) DO UPDATE SET doc = excluded.doc",
@@ -503,14 +508,7 @@ class SqliteAlertStore(_Shared):
         return sorted(records, key=_audit_order)
 
     async def close(self) -> None:
-        def close_connection() -> None:
-            with self._thread_lock:
-                self._closed = True
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-
-        await asyncio.to_thread(close_connection)
+        await self._file.close()
 
     # -- in the worker thread ---------------------------------------------------------------
 
@@ -519,30 +517,12 @@ class SqliteAlertStore(_Shared):
     ) -> R:
         if writes and self._read_only:
             raise AlertStoreError(f"alert store {self._path} is open read-only")
-        return await asyncio.to_thread(self._locked, operation)
-
-    def _locked(self, operation: Callable[[sqlite3.Connection], R]) -> R:
-        with self._thread_lock:
-            if self._closed:
-                raise AlertStoreError(f"alert store {self._path} is closed")
-            try:
-                return operation(self._open())
-            except (sqlite3.Error, OSError) as error:
-                raise AlertStoreError(f"alert store {self._path}: {error}") from error
-
-    def _open(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = self._open_read_only() if self._read_only else self._open_writable()
-        return self._connection
+        return await self._file.run(operation)
 
     def _open_writable(self) -> sqlite3.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are explicit (see _transaction).
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        # FULL: a commit lost in a power cut could send a Slack message twice.
+        connection = open_writable(self._path, synchronous="FULL")
         try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA busy_timeout = 5000")
             self._migrate(connection)
         except BaseException:
             connection.close()
@@ -550,23 +530,12 @@ class SqliteAlertStore(_Shared):
         return connection
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """The file as it is, never written; a file or schema that does not exist yet reads
-        as an empty store (an in-memory one), since nothing was ever recorded in it.
-
-        A WAL database opened read-only makes SQLite create its ``-wal`` and ``-shm`` files
-        when they are missing, owned by whoever reads (``sudo wallboard audit``), which would
-        then lock the daemon's user out of its own state file. They are missing only when no
-        daemon has the file open, so then it is read as ``immutable`` (no locks, no side
-        files); while a daemon runs, the reader joins its WAL like any other connection.
-        """
-        if self._path.exists():
-            in_use = Path(f"{self._path}-wal").exists()
-            uri = f"{self._path.absolute().as_uri()}?mode=ro{'' if in_use else '&immutable=1'}"
-            connection = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False
-            )
+        """The file as it is (:func:`~wallboard.cache.sqlite_file.open_read_only`), never
+        written; a file or schema that does not exist yet reads as an empty store (an in-memory
+        one), since nothing was ever recorded in it."""
+        connection = open_read_only(self._path)
+        if connection is not None:
             try:
-                connection.execute("PRAGMA busy_timeout = 5000")
                 version = _schema_version(connection)
             except BaseException:
                 connection.close()
@@ -586,7 +555,7 @@ class SqliteAlertStore(_Shared):
         return empty
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
-        with _transaction(connection):
+        with transaction(connection):
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
@@ -632,18 +601,6 @@ def _schema_version(connection: sqlite3.Connection) -> int:
 
 def _returned_seq(connection: sqlite3.Connection, sql: str, *parameters: str) -> int:
     return int(connection.execute(sql, parameters).fetchone()[0])
-
-
-@contextlib.contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (autocommit connections)."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 # -- Redis ------------------------------------------------------------------------------------

@@ -30,12 +30,9 @@ failure surfaces as :class:`HistoryStoreError`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import sqlite3
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,6 +43,13 @@ from typing import Any, Protocol, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from redis.typing import EncodableT
+
+from wallboard.cache.sqlite_file import (
+    ThreadedConnection,
+    open_read_only,
+    open_writable,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +171,11 @@ class SqliteHistoryStore:
         self._path = Path(path)
         self._clock = clock
         self._read_only = read_only
-        self._connection: sqlite3.Connection | None = None
-        self._thread_lock = threading.Lock()
-        self._closed = False
+        self._file = ThreadedConnection(
+            self._open_read_only if read_only else self._open_writable,
+            what=f"history store {self._path}",
+            error=HistoryStoreError,
+        )
 
     @property
     def path(self) -> Path:
@@ -212,7 +218,7 @@ class SqliteHistoryStore:
         ]
 
         def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.executemany(
                     "INSERT INTO day_totals"
                     " (campaign_id, day, calls, answered, dropped, fetched_at)"
@@ -246,7 +252,7 @@ class SqliteHistoryStore:
         updated_at = self._clock().isoformat()
 
         def write(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.execute(
                     "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET"
@@ -260,20 +266,13 @@ class SqliteHistoryStore:
         self._check_writable()
 
         def delete(connection: sqlite3.Connection) -> None:
-            with _transaction(connection):
+            with transaction(connection):
                 connection.execute("DELETE FROM kv WHERE key = ?", (key,))
 
         await self._run(delete)
 
     async def close(self) -> None:
-        def close_connection() -> None:
-            with self._thread_lock:
-                self._closed = True
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-
-        await asyncio.to_thread(close_connection)
+        await self._file.close()
 
     def _check_writable(self) -> None:
         """Refuse a write up front, even an empty one: writing to a read-only store is a bug."""
@@ -283,30 +282,12 @@ class SqliteHistoryStore:
     # -- in the worker thread ---------------------------------------------------------------
 
     async def _run(self, operation: Callable[[sqlite3.Connection], R]) -> R:
-        return await asyncio.to_thread(self._locked, operation)
-
-    def _locked(self, operation: Callable[[sqlite3.Connection], R]) -> R:
-        with self._thread_lock:
-            if self._closed:
-                raise HistoryStoreError(f"history store {self._path} is closed")
-            try:
-                return operation(self._open())
-            except (sqlite3.Error, OSError) as error:
-                raise HistoryStoreError(f"history store {self._path}: {error}") from error
-
-    def _open(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = self._open_read_only() if self._read_only else self._open_writable()
-        return self._connection
+        return await self._file.run(operation)
 
     def _open_writable(self) -> sqlite3.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are explicit (see _transaction).
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        # NORMAL: a commit lost in a power cut is one day fetched again, not a wrong figure.
+        connection = open_writable(self._path, synchronous="NORMAL")
         try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA busy_timeout = 5000")
             self._migrate(connection)
         except BaseException:
             connection.close()
@@ -314,27 +295,17 @@ class SqliteHistoryStore:
         return connection
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """The file as it is: never created, migrated or written; a missing file or schema is
-        an error, since a reader of the history has nothing to read then.
-
-        A WAL database opened read-only makes SQLite create its ``-wal`` and ``-shm`` files
-        when they are missing, owned by whoever reads, which could lock the daemon's user out
-        of its own state file. They are missing only when no daemon has the file open, so then
-        it is read as ``immutable`` (no locks, no side files); while a daemon runs, the reader
-        joins its WAL and sees every committed write. This is how
-        :class:`~wallboard.alerts.store.SqliteAlertStore` reads it too.
-        """
+        """The file as it is (:func:`~wallboard.cache.sqlite_file.open_read_only`): never
+        created, migrated or written; a missing file or schema is an error, since a reader of
+        the history has nothing to read then."""
         path = self._path
-        if not path.exists():
+        connection = open_read_only(path)
+        if connection is None:
             raise HistoryStoreError(
                 f"state file {path} does not exist: nothing was recorded there "
                 "(is state.path right? has the daemon run with this config?)"
             )
-        in_use = Path(f"{path}-wal").exists()
-        uri = f"{path.absolute().as_uri()}?mode=ro{'' if in_use else '&immutable=1'}"
-        connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
-            connection.execute("PRAGMA busy_timeout = 5000")
             version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         except BaseException:
             connection.close()
@@ -359,7 +330,7 @@ class SqliteHistoryStore:
                 f"wallboard understands ({SCHEMA_VERSION}); upgrade wallboard or use another path"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            with _transaction(connection):
+            with transaction(connection):
                 for statement in _MIGRATIONS[target - 1].split(";"):
                     if statement.strip():
                         connection.execute(statement)
@@ -379,18 +350,6 @@ class SqliteHistoryStore:
         )
         for campaign_id, day, calls, answered, dropped in cursor:
             yield DayTotals(campaign_id, date.fromisoformat(day), calls, answered, dropped)
-
-
-@contextlib.contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (autocommit connections)."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 # -- Redis ------------------------------------------------------------------------------------
