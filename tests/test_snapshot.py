@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from wallboard.vicidial.models import (
     LoggedInAgent,
     StatusCounts,
 )
+from wallboard.windows.trend import TrendPoint
 
 NOW = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
@@ -272,7 +274,9 @@ def test_api_document_matches_the_contract_shape() -> None:
 def test_codec_round_trip_keeps_the_compliance_windows_groups_and_forecast() -> None:
     from tests.web.floor import compliance_snapshot
 
-    snapshot = compliance_snapshot()
+    built = compliance_snapshot()
+    trend = (TrendPoint(36_000, 100, 2), TrendPoint(36_300, 120, 3))
+    snapshot = replace(built, campaigns=tuple(replace(c, trend=trend) for c in built.campaigns))
     assert snapshot.groups, "the builder must carry a group"
     sales1 = snapshot.campaign("SALES1")
     assert sales1 is not None
@@ -290,3 +294,4 @@ def test_codec_round_trip_keeps_the_compliance_windows_groups_and_forecast() -> 
             assert ours.forecast is not None
             assert ours.forecast.basis_seconds == theirs.forecast.basis_seconds
     assert decoded.dialer == snapshot.dialer
+    assert decoded.campaigns[0].trend == trend

@@ -161,6 +161,7 @@ def compose_snapshot(
                 calls_waiting=None,
                 extra_windows=extras,
                 forecast=projection,
+                trend=windows.trend.get(campaign_id, ()) if windows is not None else (),
             )
         )
     groups: list[CampaignView] = []

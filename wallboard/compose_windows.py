@@ -22,6 +22,7 @@ from wallboard.windows.names import PACE_1H, PACING_SPANS, PERIOD, TODAY_OFCOM
 from wallboard.windows.ofcom import OfcomCounts, pooled
 from wallboard.windows.pacing import PaceWindow
 from wallboard.windows.period import period_start, pooled_days, sum_days
+from wallboard.windows.trend import TrendPoint
 
 #: Shift end (dialer time, ``None`` = midnight) → the instant it falls on for today.
 Horizon = Callable[[time | None], datetime]
@@ -43,6 +44,8 @@ class WindowInputs:
     pace: Mapping[str, Mapping[str, PaceWindow]] = field(default_factory=dict)
     #: Each group's pooled past days, when the caller keeps them (else pooled here).
     group_days: Mapping[str, Mapping[date, DropWindow]] | None = None
+    #: Each target's points of today's ratio (the TV's sparkline).
+    trend: Mapping[str, tuple[TrendPoint, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,4 +177,5 @@ def group_view(
         extra_windows=extras,
         forecast=projection,
         members=tuple(group.campaigns),
+        trend=inputs.trend.get(group.key, ()),
     )

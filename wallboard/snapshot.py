@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from wallboard.windows import DropWindow
 from wallboard.windows.forecast import Forecast
 from wallboard.windows.names import ROLLING_30D, TODAY
+from wallboard.windows.trend import TrendPoint
 
 __all__ = [
     "AGENT_STATES",
@@ -104,6 +105,7 @@ class CampaignView:
     extra_windows: tuple[ExtraWindow, ...] = ()
     forecast: Forecast | None = None  # today's ratio at the current pace (None: too little)
     members: tuple[str, ...] = ()  # a drop-rate group's campaigns (empty for a campaign)
+    trend: tuple[TrendPoint, ...] = ()  # today's ratio every few minutes (the sparkline)
 
     @property
     def is_group(self) -> bool:

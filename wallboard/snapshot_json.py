@@ -37,6 +37,7 @@ from wallboard.snapshot import (
 from wallboard.windows import Thresholds, WindowFigures, figures
 from wallboard.windows.forecast import Crossing, Forecast
 from wallboard.windows.names import LABELS, TODAY_OFCOM, WINDOWS
+from wallboard.windows.trend import TrendPoint
 
 JsonDict = dict[str, Any]
 
@@ -290,6 +291,19 @@ def _forecast_document(
     }
 
 
+def _sparkline_document(target: CampaignView, thresholds: Thresholds) -> JsonDict | None:
+    """Today's ratio every few minutes (x: seconds since the dialer's midnight), with the
+    lines the page draws across it; ``None`` before the first point."""
+    if not target.trend:
+        return None
+    return {
+        "points": [[point.second, round(point.ratio, 6)] for point in target.trend],
+        "warn_at": thresholds.warn_at,
+        "critical_at": thresholds.critical_at,
+        "limit": thresholds.limit,
+    }
+
+
 def _drop_document(target: CampaignView, thresholds: Thresholds, context: _DropContext) -> JsonDict:
     """The drop part of a campaign or group: today's flat figures (CONTRACT §4), the 30-day
     ones, every window and the forecast. Call counts are ``null`` until
@@ -313,6 +327,7 @@ def _drop_document(target: CampaignView, thresholds: Thresholds, context: _DropC
         "forecast": _forecast_document(target.forecast, context.utc_offset_hours)
         if known
         else None,
+        "sparkline": _sparkline_document(target, thresholds) if known else None,
     }
     if not known:
         for key in _COUNT_KEYS:
@@ -520,6 +535,7 @@ def _encode_view(c: CampaignView) -> JsonDict:
         ],
         "forecast": _encode_forecast(c.forecast),
         "members": list(c.members),
+        "trend": [[p.second, p.answered, p.dropped] for p in c.trend],
     }
 
 
@@ -546,6 +562,7 @@ def _decode_view(c: JsonDict) -> CampaignView:
         ),
         forecast=_decode_forecast(c.get("forecast")),
         members=tuple(c.get("members", ())),
+        trend=tuple(TrendPoint(s, a, d) for s, a, d in c.get("trend", ())),
     )
 
 

@@ -6,6 +6,7 @@ never from our client's parse of the same answer, so a wrong column in either is
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -22,6 +23,7 @@ from wallboard.cache import MemorySnapshotStore, SqliteHistoryStore
 from wallboard.compliance import CampaignCompliance, ComplianceSettings, DropGroup
 from wallboard.poller import Poller, PollPlan
 from wallboard.snapshot import CampaignView, Snapshot
+from wallboard.snapshot_json import api_document
 from wallboard.vicidial.client import VicidialClient
 from wallboard.windows import Thresholds
 
@@ -223,6 +225,18 @@ async def test_the_forecast_follows_a_steered_campaign(tmp_path: Path) -> None:
         remaining = (horizon - t1).total_seconds()
         at_horizon = (d1 + drop_rate * remaining) / (a1 + answered_rate * remaining)
         assert abs(forecast.ratio_at_horizon - at_horizon) < 1e-12
+
+        # The day's trend: a point every 5 minutes of dialer time, from the same answers.
+        trend = view(snapshot, "SALES1").trend
+        by_time = {at: (answered, dropped) for at, answered, dropped in seen}
+        assert len(trend) == 5  # minutes 0, 5, 10, 15 and 20 of the 20 observed
+        for point, moment in zip(trend, sorted(by_time)[::5], strict=True):
+            assert (point.answered, point.dropped) == by_time[moment]
+        assert [b.second - a.second for a, b in itertools.pairwise(trend)] == [300] * 4
+        document = api_document(snapshot, t1, limit=0.03, thresholds=thresholds)
+        sparkline = next(c for c in document["campaigns"] if c["id"] == "SALES1")["sparkline"]
+        assert sparkline["points"][-1] == [trend[-1].second, round(d1 / a1, 6)]
+        assert (sparkline["warn_at"], sparkline["limit"]) == (0.025, 0.03)
 
 
 def test_the_horizon_is_the_shift_end_or_the_dialers_midnight() -> None:

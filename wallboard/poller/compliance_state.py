@@ -27,11 +27,13 @@ from wallboard.vicidial.models import CallStatusStats
 from wallboard.windows import DropWindow, total
 from wallboard.windows.pacing import PaceTracker
 from wallboard.windows.period import first_active_day, pooled_days
+from wallboard.windows.trend import TrendTracker
 
 log = logging.getLogger(__name__)
 
 PACING_KEY = "pacing"
 ANCHORS_KEY = "period-anchors"
+TREND_KEY = "trend"
 
 
 class ComplianceState:
@@ -40,6 +42,8 @@ class ComplianceState:
     def __init__(self, settings: ComplianceSettings) -> None:
         self._settings = settings
         self._pace = PaceTracker()
+        self._trend = TrendTracker()
+        self._trend_dirty = False
         self._anchors: dict[str, date] = {}
         self._anchors_dirty = False
         # Until the stored days were looked at, a campaign's first day is not known: today
@@ -57,12 +61,15 @@ class ComplianceState:
         try:
             pacing = await store.get_value(PACING_KEY)
             anchors = await store.get_value(ANCHORS_KEY)
+            trend = await store.get_value(TREND_KEY)
         except HistoryStoreError as error:
             log.warning("cannot read pacing samples and period anchors (%s)", error)
             return
         try:
             if pacing is not None:
                 self._pace.load(json.loads(pacing))
+            if trend is not None:
+                self._trend.load(json.loads(trend))
             if anchors is not None:
                 self._anchors = {
                     str(campaign): date.fromisoformat(day)
@@ -77,8 +84,10 @@ class ComplianceState:
         at: datetime,
         lines: Sequence[CallStatusStats],
         campaign_ids: Sequence[str],
+        second: int = 0,
     ) -> None:
-        """Record today's counters of every campaign and group from a good stats answer."""
+        """Record today's counters of every campaign and group from a good stats answer
+        (``second``: seconds since the dialer's midnight, for the day's trend)."""
         wanted = set(campaign_ids)
         lines = [line for line in lines if line.code in wanted]
         counters = {
@@ -89,15 +98,21 @@ class ComplianceState:
             if len(members) == len(group.campaigns):
                 counters[group.key] = total(members)
         self._pace.observe(day, at, counters)
+        if self._trend.observe(day, second, counters):
+            self._trend_dirty = True
         for line in lines:  # a brand-new campaign's first day with calls starts its periods
             if line.calls > 0 and self._needs_anchor(line.code) and self._history_checked:
                 self._set_anchor(line.code, day)
 
     async def save_pacing(self, store: HistoryStore) -> None:
+        """The pacing samples (every answer) and, when a point was added, the day's trend."""
         try:
             await store.set_value(PACING_KEY, json.dumps(self._pace.dump()).encode())
+            if self._trend_dirty:
+                await store.set_value(TREND_KEY, json.dumps(self._trend.dump()).encode())
+                self._trend_dirty = False
         except HistoryStoreError as error:
-            log.debug("cannot store pacing samples (%s)", error)
+            log.debug("cannot store pacing samples or the trend (%s)", error)
 
     async def fix_anchors(
         self,
@@ -143,6 +158,7 @@ class ComplianceState:
             group_days=self._group_days(past_days),
             anchors=dict(self._anchors),
             pace={target: self._pace.windows(target) for target in targets},
+            trend={target: self._trend.points(target) for target in targets},
         )
 
     def _group_days(

@@ -489,7 +489,9 @@ class Poller:
             self._plan.campaigns, query_date=day if known else None
         )
         self._results = replace(self._results, call_stats=DatedStats(day=day, lines=lines))
-        self._compliance.observe(day, self._clock(), lines, self._campaign_ids())
+        now = self._clock()
+        second = int(self._dialer.time_of_day(now, self._version_offset()).total_seconds())
+        self._compliance.observe(day, now, lines, self._campaign_ids(), second)
         await self._compliance.save_pacing(self._history)
         await self._compliance.save_anchors(self._history)
 
