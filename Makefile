@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+PORT ?= 8080
+
+.PHONY: demo test lint bench screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,18 +22,22 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/wallboard demo
+	$(BIN)/wallboard demo --port $(PORT)
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check wallboard tests bench
-	$(BIN)/ruff format --check wallboard tests bench
+	$(BIN)/ruff check wallboard tests bench tools
+	$(BIN)/ruff format --check wallboard tests bench tools
 	$(BIN)/mypy --strict wallboard
 
 bench: $(STAMP_DEV)
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# The README's board screenshots, regenerated the same way each time (needs /usr/bin/chromium).
+screenshots: $(STAMP_DEV)
+	$(BIN)/python tools/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

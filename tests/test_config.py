@@ -146,8 +146,11 @@ def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
     assert settings.cache.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.cache.key_prefix == "wallboard"
     assert settings.cache.lock_ttl == timedelta(seconds=15)
-    assert (settings.web.host, settings.web.port) == ("0.0.0.0", 8080)
-    assert [(b.name, b.campaigns) for b in settings.boards] == [("floor", ALL)]
+    # loopback unless the operator binds wider on purpose; no token unless one is given
+    assert (settings.web.host, settings.web.port) == ("127.0.0.1", 8080)
+    assert settings.web.token_value() is None
+    assert [(b.name, b.campaigns, b.ingroups) for b in settings.boards] == [("floor", ALL, ALL)]
+    assert settings.boards[0].panels == ("campaigns", "agents", "alerts", "inbound")
     alerts = settings.alerts
     assert (alerts.limit, alerts.warn_at, alerts.critical_at) == (0.03, 0.025, 0.028)
     assert (alerts.min_answered, alerts.clear_margin) == (50, 0.002)

@@ -44,20 +44,22 @@ from datetime import timezone as fixed_offset
 from datetime import tzinfo as TzInfo
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
+    TypeAdapter,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wallboard.config_loader import (
     ENV_NESTED_DELIMITER,
@@ -96,6 +98,7 @@ from wallboard.config_types import (
     http_base_url,
     split_listen,
 )
+from wallboard.web.panels import PANELS
 from wallboard.windows.names import default_alerted
 from wallboard.windows.ofcom import DEFAULT_MACHINE_STATUSES
 
@@ -144,6 +147,9 @@ _DEFAULT_CONFIG_RESOURCE = "default_config.toml"
 _VICIDIAL_CREDENTIAL_RE = re.compile(r"[-_0-9A-Za-z]+", re.ASCII)
 _VICIDIAL_SOURCE_RE = re.compile(r"[0-9A-Za-z]{2,20}", re.ASCII)
 _BOARD_NAME_RE = re.compile(r"[a-z0-9-]+", re.ASCII)
+# URL-unreserved characters: the token is written into ?token= and headers as it is.
+_WEB_TOKEN_RE = re.compile(r"[-._~0-9A-Za-z]+", re.ASCII)
+MIN_WEB_TOKEN_LENGTH = 16
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -370,15 +376,43 @@ class CacheConfig(_Section):
 
 
 class WebConfig(_Section):
-    """The one HTTP server (boards, API, SSE, metrics); ``listen`` is ``HOST:PORT``."""
+    """The one HTTP server (boards, API, SSE, metrics); ``listen`` is ``HOST:PORT``.
 
-    listen: str = "0.0.0.0:8080"
+    ``listen`` defaults to loopback: the daemon serves the floor's figures without a login
+    unless ``token`` is set, so facing a network has to be a decision (``0.0.0.0:8080`` in the
+    example and in compose, with a comment). ``token`` (or ``token_file``) is an optional
+    read-only access token for the boards, ``/static``, ``/api`` and ``/metrics``; empty means
+    none. It is a ``SecretStr``: reprs and error lines never show it.
+    """
+
+    listen: str = "127.0.0.1:8080"
+    token: SecretStr | None = None
+    token_file: SecretFilePath | None = None
 
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, listen: str) -> str:
         split_listen(listen)
         return listen.strip()
+
+    @field_validator("token", "token_file")
+    @classmethod
+    def _check_token(cls, secret: SecretStr | SecretFile | None) -> SecretStr | SecretFile | None:
+        if isinstance(secret, SecretFile):
+            value = secret.content.get_secret_value()
+        elif secret is not None:
+            value = secret.get_secret_value()
+            if not value:
+                return None  # token = "" is the documented "no token"
+        else:
+            return None
+        if len(value) < MIN_WEB_TOKEN_LENGTH or not _WEB_TOKEN_RE.fullmatch(value):
+            raise ValueError(
+                f"must be at least {MIN_WEB_TOKEN_LENGTH} characters of letters, digits, "
+                "'-', '_', '.' and '~' (it travels in URLs and headers as it is); make one "
+                'with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return secret
 
     @property
     def host(self) -> str:
@@ -390,13 +424,62 @@ class WebConfig(_Section):
         """The TCP port (0 lets the OS pick a free one)."""
         return split_listen(self.listen)[1]
 
+    def token_value(self) -> str | None:
+        """The access token in clear for the web layer's comparison only (``None``: no token
+        required). Never log it."""
+        if self.token_file is not None:
+            return self.token_file.content.get_secret_value()
+        if self.token is not None:
+            return self.token.get_secret_value() or None
+        return None
+
+
+def _ingroup_selection(value: object) -> Literal["all"] | tuple[str, ...]:
+    if isinstance(value, str) and value.strip().lower() == ALL:
+        return ALL
+    return TypeAdapter(IngroupIds).validate_python(value)
+
+
+def _panels(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        names = [item.strip() for item in value.split(",") if item.strip()]
+    elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        names = [item.strip() for item in value]
+    else:
+        raise ValueError(f"must be a list of panel names: {', '.join(PANELS)}")
+    unknown = [name for name in names if name not in PANELS]
+    if unknown:
+        raise ValueError(
+            f"unknown panel {', '.join(map(repr, unknown))}; the panels are {', '.join(PANELS)}"
+        )
+    if not names:
+        raise ValueError(f"must name at least one panel of {', '.join(PANELS)}")
+    if len(set(names)) != len(names):
+        raise ValueError("names a panel twice")
+    return tuple(names)
+
+
+IngroupSelection = Annotated[
+    Literal["all"] | tuple[str, ...], BeforeValidator(_ingroup_selection), NoDecode
+]
+"""``"all"`` (every in-group of ``vicidial.ingroups``) or specific in-group IDs (may be empty)."""
+
+Panels = Annotated[tuple[str, ...], BeforeValidator(_panels), NoDecode]
+"""Names from :data:`~wallboard.web.panels.PANELS`, at least one, none twice."""
+
 
 class BoardConfig(_Section):
-    """One TV page: ``/boards/<name>`` shows these campaigns under this title."""
+    """One TV page: ``/boards/<name>`` shows these campaigns under this title.
+
+    ``ingroups`` are the in-groups whose calls waiting the board counts (each must be in
+    ``vicidial.ingroups``, which is what is polled); ``panels`` the parts of the page it shows.
+    """
 
     name: str
     title: str = Field(min_length=1)
     campaigns: CampaignSelection = ALL
+    ingroups: IngroupSelection = ALL
+    panels: Panels = PANELS
 
     @model_validator(mode="before")
     @classmethod

@@ -41,8 +41,10 @@ def config_problems(known: KnownValues) -> list[Problem]:
         *_timezone_or_offset(known),
         *_poll_timing(known),
         *_alert_thresholds(known),
+        *_web_token(known),
         *_unique_board_names(known),
         *_campaigns_polled(known),
+        *_ingroups_polled(known),
         *_ofcom_windows(known),
         *_drop_groups(known),
         *_auto_pause(known),
@@ -304,6 +306,32 @@ def _auto_pause(known: KnownValues) -> Iterator[Problem]:
             f"must not be above limit ({limit} for {', '.join(names)}): a pause after the legal "
             "limit is passed comes too late to keep the campaign within it",
         )
+
+
+def _web_token(known: KnownValues) -> Iterator[Problem]:
+    """The web token is optional, so at most one of ``token`` and ``token_file``; an empty
+    ``token = ""`` (the example's "none") does not count as given."""
+    if not known.given("web.token_file"):
+        return
+    token = known.value("web.token")
+    if _known(token) and token is not None and token.get_secret_value():
+        yield "web.token", "give either token or token_file, not both"
+
+
+def _ingroups_polled(known: KnownValues) -> Iterator[Problem]:
+    """A board's in-group that ``vicidial.ingroups`` leaves out is never polled: its calls
+    waiting would read 0 forever, which on a TV looks like a quiet queue."""
+    polled = known.value("vicidial.ingroups")
+    if not _known(polled):
+        return
+    for index in range(known.count("boards")):
+        key = f"boards.{index}.ingroups"
+        ingroups = known.value(key)
+        if not _known(ingroups) or ingroups == ALL:
+            continue
+        missing = [group for group in ingroups if group not in polled]
+        if missing:
+            yield key, f"{', '.join(missing)} not in vicidial.ingroups, so never polled"
 
 
 def _unique_board_names(known: KnownValues) -> Iterator[Problem]:

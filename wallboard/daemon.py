@@ -37,7 +37,8 @@ from wallboard.snapshot import utcnow
 from wallboard.snapshot_json import SnapshotJsonCodec
 from wallboard.vicidial.client import VicidialClient
 from wallboard.web.app import build_web_app
-from wallboard.web.keys import HUB, Board, WebContext
+from wallboard.web.boards import boards_from_config, unapplied_ingroups
+from wallboard.web.keys import HUB, WebContext
 from wallboard.windows import Thresholds
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,16 @@ def build_daemon_app(
         stats_interval=settings.poll.stats_interval.total_seconds(),
         alerts_firing=lambda: firing_counts(views.latest()),
     )
+    boards = boards_from_config(settings.boards)
+    if (unapplied := unapplied_ingroups(boards)) is not None:
+        log.warning("%s", unapplied)
     context = WebContext(
         store=store,
         limit=settings.alerts.limit,
         warn_at=settings.alerts.warn_at,
         critical_at=settings.alerts.critical_at,
-        boards=tuple(
-            Board(b.name, b.title, None if b.campaigns == "all" else tuple(b.campaigns))
-            for b in settings.boards
-        ),
+        boards=boards,
+        token=settings.web.token_value(),
         clock=clock,
         metrics=metrics.render,
         thresholds=thresholds_from_config(settings),

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -136,12 +136,16 @@ async def test_time_in_state_counts_from_the_servers_clock(
     page = browser_page
     await page.goto(daemon.url + "/boards/floor")
     await page.wait_for_selector(".agent .since")
+    clock.advance(3600 + 2 * 60)  # the next heartbeat carries the new `now`
+    # the agents are polled at the new time: while they are stale the tiles show the time in
+    # state as of their last poll, which is another test's business
+    await daemon.poller.poll("logged_in_agents")
     document = await daemon.snapshot()
     agent = document["agents"][0]
     since = datetime.fromisoformat(agent["state_since"].replace("Z", "+00:00"))
-    clock.advance(3600 + 2 * 60)  # the next heartbeat carries the new `now`
     expected = clock() - since
-    tile = page.locator(".agent .since").first
+    assert expected > timedelta(hours=1), "the same state, now for over an hour"
+    tile = page.locator(f'.agent[data-user="{agent["user"]}"] .since')
 
     async def shows_the_server_time() -> bool:
         parts = [int(part) for part in (await tile.inner_text()).lstrip("≥ ").split(":")]
@@ -167,11 +171,18 @@ async def test_board_says_plainly_when_data_is_stale(
     banner = page.locator("#stale-banner")
     await banner.wait_for(state="visible", timeout=5000)
     text = await banner.inner_text()
-    assert "DATA NOT UPDATING" in text
+    assert "not updating for 45:" in text  # the age, minutes:seconds, from the server's clock
     assert "agents" in text
     assert "call counts" in text
     assert not [name for name in FUNCTIONS if name in text], "human words, not API names"
-    assert "45:" in text  # the age, minutes:seconds, from the heartbeat's clock
+    # the failing source's cause, in words, as soon as a heartbeat carries its error
+    await eventually(
+        lambda: _has_text(banner, "agents not updating for 45:0"), within=5, what="cause named"
+    )
+    text = await banner.inner_text()
+    assert "agents not updating for 45:0" in text
+    assert "— VICIdial unreachable" in text, text
+    assert not [name for name in FUNCTIONS if name in text], "human words, not API names"
     assert await page.locator("#conn-banner").is_hidden(), "stale data is not a lost connection"
     assert await page.locator("#campaigns").inner_text() == before, "last good figures stay"
     await page.screenshot(path=str(screenshot_dir(tmp_path) / "board-stale.png"))
@@ -287,6 +298,9 @@ async def test_a_killed_daemon_shows_connection_lost_and_the_page_recovers(
             await page.wait_for_selector("article.card")
             lost = page.locator("#conn-banner")
             assert await lost.is_hidden()
+            async with http.get(url + "/api/snapshot") as response:
+                offset = (await response.json())["dialer"]["utc_offset_hours"]
+            dialer = timezone(timedelta(hours=offset))  # times on the page are the dialer's
 
             process.send_signal(signal.SIGKILL)  # no goodbye: exactly a crash
             await process.wait()
@@ -298,10 +312,10 @@ async def test_a_killed_daemon_shows_connection_lost_and_the_page_recovers(
             text = await lost.inner_text()
             match = re.search(r"CONNECTION LOST — figures from (\d\d):(\d\d):(\d\d)", text)
             assert match, text
-            shown = datetime.now(UTC).replace(
+            shown = datetime.now(dialer).replace(
                 hour=int(match[1]), minute=int(match[2]), second=int(match[3]), microsecond=0
             )
-            assert timedelta(0) <= datetime.now(UTC) - shown < timedelta(seconds=30), text
+            assert timedelta(0) <= datetime.now(dialer) - shown < timedelta(seconds=30), text
             assert "lost" in (await page.get_attribute("body", "class") or ""), "figures dimmed"
             assert await page.locator("#stale-banner").is_hidden(), "one banner, the true one"
             assert await page.locator("article.card").count() > 0, "last figures stay on show"

@@ -2,6 +2,11 @@
 
 No handler can reach VICIdial: the app is given a :class:`~wallboard.web.keys.WebContext`
 holding the snapshot store, never the client. That is what keeps N screens as cheap as one.
+
+Hardening (the daemon faces a floor LAN) is wired here and lives in its own modules: security
+headers on every response and log filters (:mod:`~wallboard.web.security`), the optional
+access token (:mod:`~wallboard.web.auth`), the page's CSS and JS as cacheable static files
+(:mod:`~wallboard.web.assets`) so no page needs inline code.
 """
 
 from __future__ import annotations
@@ -9,13 +14,23 @@ from __future__ import annotations
 from aiohttp import web
 
 from wallboard.snapshot_json import iso
+from wallboard.web.assets import REVALIDATE, Assets
+from wallboard.web.auth import token_middleware
+from wallboard.web.boards import find_board, rotation, theme
+from wallboard.web.favicon import favicon_ico
 from wallboard.web.keys import CONTEXT, HUB, WebContext
-from wallboard.web.pages import board_page, index_page
+from wallboard.web.pages import Pages
 from wallboard.web.render import BoardDocuments, UnknownBoard, dumps
+from wallboard.web.security import add_security_headers, install_log_filters
 from wallboard.web.sse import StreamHub
 
 #: The per-board renders shared by ``/api/snapshot`` and the SSE streams.
 DOCUMENTS = web.AppKey("documents", BoardDocuments)
+ASSETS = web.AppKey("assets", Assets)
+PAGES = web.AppKey("pages", Pages)
+
+#: The icon changes only with a release; a day keeps browsers from asking on every load.
+FAVICON_CACHE = "max-age=86400"
 
 routes = web.RouteTableDef()
 
@@ -101,38 +116,77 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+def _html(text: str, status: int = 200) -> web.Response:
+    # no-cache: a page names its script by content hash, so after a deployment the browser
+    # must fetch the page again to learn the new script's URL.
+    return web.Response(
+        text=text, status=status, content_type="text/html", headers={"Cache-Control": REVALIDATE}
+    )
+
+
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
+    """The list of boards; with only one, that board (the query string goes along)."""
     boards = request.app[CONTEXT].boards
     if len(boards) == 1:
-        raise web.HTTPFound(f"/boards/{boards[0].name}")
-    return web.Response(text=index_page(boards), content_type="text/html")
+        location = request.rel_url.with_path(f"/boards/{boards[0].name}", keep_query=True)
+        raise web.HTTPFound(str(location))
+    return _html(request.app[PAGES].index(boards))
 
 
 @routes.get("/boards/{name}")
 async def board(request: web.Request) -> web.Response:
+    """One TV page; an unknown name gets a 404 page listing the boards that exist."""
+    context = request.app[CONTEXT]
     name = request.match_info["name"]
-    for candidate in request.app[CONTEXT].boards:
-        if candidate.name == name:
-            page = board_page(
-                candidate.name,
-                candidate.title,
-                heartbeat_seconds=request.app[CONTEXT].heartbeat_seconds,
-            )
-            return web.Response(text=page, content_type="text/html")
-    raise web.HTTPNotFound(text=f"no board named {name!r}")
+    found = find_board(context.boards, name)
+    if found is None:
+        return _html(request.app[PAGES].unknown_board(name, context.boards), status=404)
+    page = request.app[PAGES].board(
+        found,
+        context.boards,
+        heartbeat_seconds=context.heartbeat_seconds,
+        rotation=rotation(request.query.get("rotate"), context.boards),
+        theme=theme(request.query.get("theme")),
+        version=request.app[DOCUMENTS].deployment,
+    )
+    return _html(page)
+
+
+@routes.get("/static/{name}")
+async def static(request: web.Request) -> web.Response:
+    asset = request.app[ASSETS].get(request.match_info["name"])
+    if asset is None:
+        raise web.HTTPNotFound()
+    return asset.response(request)
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(
+        body=favicon_ico(),
+        content_type="image/x-icon",
+        headers={"Cache-Control": FAVICON_CACHE},
+    )
 
 
 def build_web_app(context: WebContext) -> web.Application:
     """The app; the caller adds the daemon's ``cleanup_ctx`` (poller, cache, sessions) and
     wires the store's change callback to ``app[HUB].notify`` (and the freshness watcher to
-    ``app[HUB].notify_freshness``)."""
-    app = web.Application()
+    ``app[HUB].notify_freshness``). With ``context.token`` every route but ``/healthz``,
+    ``/readyz`` and ``/favicon.ico`` needs the token."""
+    install_log_filters()
+    middlewares = [token_middleware(context.token)] if context.token else []
+    app = web.Application(middlewares=middlewares)
     app[CONTEXT] = context
     documents = BoardDocuments(context)
     app[DOCUMENTS] = documents
     app[HUB] = StreamHub(documents, heartbeat_seconds=context.heartbeat_seconds)
+    assets = Assets.load()
+    app[ASSETS] = assets
+    app[PAGES] = Pages(assets)
     app.add_routes(routes)
+    app.on_response_prepare.append(add_security_headers)
 
     async def start_heartbeats(app: web.Application) -> None:
         app[HUB].start()

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from wallboard.alerts.types import AlertView
 from wallboard.snapshot import Snapshot, utcnow
+from wallboard.web.panels import PANELS
 from wallboard.web.sse import StreamHub, heartbeat_seconds_from_environment
 from wallboard.windows import Thresholds
 
@@ -19,12 +20,16 @@ from wallboard.windows import Thresholds
 class Board:
     """One TV page as the web layer sees it: plain values, not the pydantic config.
 
-    ``campaigns`` is ``None`` for every campaign the daemon polls.
+    ``campaigns`` is ``None`` for every campaign the daemon polls, ``ingroups`` ``None`` for
+    every in-group it polls (``()``: none). ``panels`` are the parts of the page it shows
+    (names from :data:`~wallboard.web.panels.PANELS`).
     """
 
     name: str
     title: str
     campaigns: tuple[str, ...] | None = None
+    ingroups: tuple[str, ...] | None = None
+    panels: tuple[str, ...] = PANELS
 
 
 class SnapshotSource(Protocol):
@@ -40,6 +45,7 @@ class WebContext:
     ``clock`` is the server's wall clock (aware UTC): every age on a page is computed from
     the heartbeat's ``now``, so tests inject a fake clock here. ``heartbeat_seconds`` is the
     SSE heartbeat period (at most 15 s, CONTRACT §4); the page learns it from its HTML.
+    ``token`` (``web.token``) guards everything but ``/healthz``, ``/readyz`` and the icon.
     ``thresholds`` grade each drop window (severity is the daemon's verdict, never the
     page's); without it ``limit``/``warn_at``/``critical_at`` and the default ``min_answered``.
     """
@@ -59,6 +65,9 @@ class WebContext:
     metrics: Callable[[], bytes] | None = None
     heartbeat_seconds: float = field(default_factory=heartbeat_seconds_from_environment)
     thresholds: Thresholds | None = None
+    #: ``web.token`` in clear (None: no token needed). Kept out of the repr, so a context
+    #: printed in a traceback or a test failure never shows it.
+    token: str | None = field(default=None, repr=False)
 
 
 CONTEXT = web.AppKey("context", WebContext)

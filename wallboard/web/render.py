@@ -18,13 +18,17 @@ never takes an age from a cached document; it computes ages from the heartbeat's
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 import orjson
 
+from wallboard import __version__
 from wallboard.snapshot import Snapshot
 from wallboard.snapshot_json import api_document, iso
 from wallboard.web.keys import WebContext
@@ -54,6 +58,24 @@ def sse_frame(event: str, data: bytes) -> bytes:
     return b"".join((b"event: ", event.encode(), b"\ndata: ", data, b"\n\n"))
 
 
+@cache
+def deployment_version() -> str:
+    """What a TV compares to decide it runs an old page: the package version plus a digest of
+    the page's own files (``0.1.0+3f2a9c1d``).
+
+    Sent in every heartbeat; a page that sees it change reloads itself, so a floor of TVs
+    picks up a new deployment without anyone touching a remote. The digest makes a rebuilt
+    page count as new even when the version number was not bumped.
+    """
+    digest = hashlib.sha256()
+    static = files("wallboard.web").joinpath("static")
+    for item in sorted(static.iterdir(), key=lambda entry: entry.name):
+        if item.is_file():
+            digest.update(item.name.encode())
+            digest.update(item.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:8]}"
+
+
 def _splice(head: bytes, body: bytes) -> bytes:
     """Two non-empty JSON objects with disjoint keys as one: ``{a}`` + ``{b}`` → ``{a,b}``."""
     return b"".join((memoryview(head)[:-1], b",", memoryview(body)[1:]))
@@ -72,10 +94,12 @@ class BoardDocuments:
     """Per-board documents and frames, re-rendered only after a content change.
 
     ``renders`` and ``heartbeats`` count actual renders (for tests and for profiling).
+    ``deployment`` is the version every heartbeat carries (:func:`deployment_version`).
     """
 
-    def __init__(self, context: WebContext) -> None:
+    def __init__(self, context: WebContext, *, deployment: str | None = None) -> None:
         self._context = context
+        self.deployment = deployment_version() if deployment is None else deployment
         self._version = 0
         self._cache: dict[BoardKey, Rendered] = {}
         self.renders = 0
@@ -139,7 +163,9 @@ class BoardDocuments:
     def heartbeat_frame(self) -> bytes:
         """The ``heartbeat`` event (CONTRACT §4), rendered once for every stream."""
         self.heartbeats += 1
-        document = heartbeat_document(self._context.store.latest(), self._context.clock())
+        document = heartbeat_document(
+            self._context.store.latest(), self._context.clock(), version=self.deployment
+        )
         return sse_frame("heartbeat", dumps(document))
 
     def _document(
@@ -160,15 +186,20 @@ class BoardDocuments:
         )
 
 
-def heartbeat_document(snapshot: Snapshot | None, now: datetime) -> dict[str, Any]:
-    """Server time and freshness: all a page needs to compute every age itself.
+def heartbeat_document(
+    snapshot: Snapshot | None, now: datetime, *, version: str = ""
+) -> dict[str, Any]:
+    """Server time, freshness and the deployment: all a page needs to compute every age
+    itself, say why figures stopped, and notice it should reload.
 
     ``age_seconds`` is the age of the live figures at ``now``; the page adds the time since it
-    received this event, and takes per-source ages from ``now - last_success``.
+    received this event, and takes per-source ages from ``now - last_success``. Each source's
+    ``error_kind`` (``transport``, ``timeout``, ``login``...) is here, not only in the snapshot,
+    because a failing dialer changes no figure: no snapshot event would bring the cause.
     """
     if snapshot is None:
         return {"now": iso(now), "stale": True, "stale_sources": [], "age_seconds": None,
-                "sources": {}}  # fmt: skip
+                "sources": {}, "version": version}  # fmt: skip
     age = snapshot.age_seconds(now)
     return {
         "now": iso(now),
@@ -176,7 +207,12 @@ def heartbeat_document(snapshot: Snapshot | None, now: datetime) -> dict[str, An
         "stale_sources": snapshot.stale_sources(now),
         "age_seconds": None if age is None else round(age, 1),
         "sources": {
-            status.function: {"last_success": iso(status.last_success), "stale": status.stale(now)}
+            status.function: {
+                "last_success": iso(status.last_success),
+                "stale": status.stale(now),
+                "error_kind": status.error_kind,
+            }
             for status in snapshot.sources
         },
+        "version": version,
     }
