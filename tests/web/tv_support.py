@@ -22,6 +22,7 @@ from aiohttp import web
 from tests.support.daemon import FakeClock
 from tests.support.serving import serving
 from tests.support.system import require_binary
+from tests.support.waiting import eventually
 from tests.web.floor import COMPLIANCE_NOW, DIALER, SHIFT_END, SOURCES
 from wallboard.alerts.types import AlertView
 from wallboard.snapshot import (
@@ -319,8 +320,6 @@ def watch(page: Any) -> list[str]:
 
 async def agent_pages(page: Any, within: float = 30.0) -> list[list[dict[str, str]]]:
     """Every page of agent tiles the TV shows, in order, by watching it page by itself."""
-    import asyncio
-    import time
 
     read = """() => ({page: Number(document.getElementById('agents').dataset.page || 0),
         pages: Number(document.getElementById('agents').dataset.pages || 0),
@@ -328,17 +327,15 @@ async def agent_pages(page: Any, within: float = 30.0) -> list[list[dict[str, st
             user: t.dataset.user, name: t.querySelector('.name').textContent,
             since: t.querySelector('.since').textContent}))})"""
     seen: dict[int, list[dict[str, str]]] = {}
-    deadline = time.monotonic() + within
-    pages = 0
-    while time.monotonic() < deadline:
+
+    async def every_page_seen() -> bool:
         state = await page.evaluate(read)
-        pages = state["pages"]
         if state["page"]:
             seen[state["page"]] = state["tiles"]
-        if pages and len(seen) >= pages:
-            return [seen[k] for k in sorted(seen)]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"saw pages {sorted(seen)} of {pages} within {within}s")
+        return bool(state["pages"]) and len(seen) >= state["pages"]
+
+    await eventually(every_page_seen, within=within, what="every page of agents")
+    return [seen[k] for k in sorted(seen)]
 
 
 def with_trend(snapshot: Snapshot, trend: tuple[TrendPoint, ...], target: str) -> Snapshot:
