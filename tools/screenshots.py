@@ -34,9 +34,19 @@ from wallboard.daemon import serve
 from wallboard.demo import demo_overrides
 from wallboard.simulator.server import CLOCK_KEY, WORLD_KEY, SimulatorOptions, start_simulator
 
-#: 09:40 at the simulator's default UTC-5; an hour of warm-up makes it a busy 10:40.
+#: 09:40 at the simulator's default UTC-5; an hour and two minutes of warm-up make it 10:42.
 START = datetime(2026, 11, 25, 14, 40, tzinfo=UTC)
 WARM_UP_STEPS = 12
+#: The last minutes before the shots in small steps, so agents' timers differ as on a real floor.
+SETTLE_STEPS = (23, 41, 17, 36)
+#: A calm morning for ``fresh.png``: each campaign's answered and dropped so far, and the drop
+#: probability it keeps during the warm-up (well under every threshold).
+CALM = {
+    "SALES1": (520, 8, 0.012),
+    "SALES2": (310, 3, 0.008),
+    "SALES3": (240, 4, 0.014),
+    "SALES4": (180, 1, 0.006),
+}
 CHROMIUM = "/usr/bin/chromium"
 #: Fast cadences, so the whole run takes a minute or two of real time.
 FAST = {
@@ -70,6 +80,8 @@ async def main(out: Path) -> int:
         SimulatorOptions(seed=1, speed=0.0, start=START), "127.0.0.1", 0
     )
     clock, world = simulator.app[CLOCK_KEY], simulator.app[WORLD_KEY]
+    for campaign, (answered, dropped, ratio) in CALM.items():
+        world.steer(campaign, answered_today=answered, dropped_today=dropped, drop_ratio=ratio)
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     with tempfile.TemporaryDirectory(prefix="wallboard-shots-") as state:
@@ -108,8 +120,8 @@ async def main(out: Path) -> int:
                 await until(history_loaded, "the 30 stored days")
                 # An hour of the morning, five minutes at a time, each seen by a stats poll:
                 # the sparklines get their points and the forecast its pace.
-                for _ in range(WARM_UP_STEPS):
-                    clock.advance(300)
+                for step in (300,) * WARM_UP_STEPS + SETTLE_STEPS:
+                    clock.advance(step)
                     target = clock.now()
 
                     async def polled(target: datetime = target) -> bool:
@@ -126,6 +138,7 @@ async def main(out: Path) -> int:
                     await page.screenshot(path=str(out / "fresh.png"))
 
                     world.steer("SALES1", answered_today=1000, dropped_today=27)
+                    clock.advance(5)
 
                     async def alerted() -> bool:
                         clock.advance(2)

@@ -50,7 +50,6 @@ from wallboard.vicidial.client import VicidialClient
 from wallboard.vicidial.errors import ApiError, LoginError, VicidialError, redact
 from wallboard.vicidial.models import CampaignInfo, VersionInfo
 from wallboard.vicidial.parsers import parse_update_campaign
-from wallboard.web.boards import boards_from_config, unapplied_ingroups
 
 __all__ = ["CheckReport", "CheckResult", "Mark", "run_checks"]
 
@@ -145,9 +144,6 @@ async def run_checks(settings: Settings, *, out: TextIO | None = None) -> CheckR
     emit(_check_budget(settings, dialer.campaign_count))
     emit(await _check_slack(settings.slack))
     emit(_check_alerts(settings))
-    unapplied = unapplied_ingroups(boards_from_config(settings.boards))
-    if unapplied is not None:  # a key that does not act yet is never an OK line
-        emit(CheckResult("boards", Mark.WARN, unapplied))
     for finding in _lint(settings, dialer):
         emit(_lint_line(finding))
     return CheckReport(tuple(results))

@@ -20,6 +20,7 @@ from wallboard.snapshot import (
     CampaignView,
     DialerInfo,
     ExtraWindow,
+    IngroupView,
     LoginBlock,
     Snapshot,
     SourceStatus,
@@ -62,7 +63,7 @@ class SourceResults:
     call_stats: DatedStats | None = None
     campaigns: tuple[CampaignInfo, ...] | None = None
     hoppers: Mapping[str, int] = field(default_factory=dict)
-    ingroups: InGroupStatus | None = None
+    ingroups: Mapping[str, InGroupStatus] | None = None  # by in-group, each asked alone
     version: VersionInfo | None = None
 
 
@@ -185,6 +186,10 @@ def compose_snapshot(
         _agent_view(agent, states[agent.user], agent_states.get(agent.user), now)
         for agent in sorted(agents, key=lambda a: (a.campaign_id, a.user))
     )
+    ingroup_views = tuple(
+        IngroupView(id=ingroup, calls_waiting=status.calls_waiting, total_calls=status.total_calls)
+        for ingroup, status in (results.ingroups or {}).items()
+    )
     version = results.version
     return Snapshot(
         taken_at=now,
@@ -193,7 +198,8 @@ def compose_snapshot(
         groups=tuple(groups),
         agents=agent_views,
         sources=tuple(statuses),
-        inbound_calls_waiting=results.ingroups.calls_waiting if results.ingroups else 0,
+        inbound_calls_waiting=sum(view.calls_waiting for view in ingroup_views),
+        ingroups=ingroup_views,
         dialer=DialerInfo(
             version=version.version if version else "",
             build=version.build if version else "",

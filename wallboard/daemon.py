@@ -37,7 +37,7 @@ from wallboard.snapshot import utcnow
 from wallboard.snapshot_json import SnapshotJsonCodec
 from wallboard.vicidial.client import VicidialClient
 from wallboard.web.app import build_web_app
-from wallboard.web.boards import boards_from_config, unapplied_ingroups
+from wallboard.web.boards import boards_from_config
 from wallboard.web.keys import HUB, WebContext
 from wallboard.windows import Thresholds
 
@@ -80,8 +80,6 @@ def build_daemon_app(
         alerts_firing=lambda: firing_counts(views.latest()),
     )
     boards = boards_from_config(settings.boards)
-    if (unapplied := unapplied_ingroups(boards)) is not None:
-        log.warning("%s", unapplied)
     context = WebContext(
         store=store,
         limit=settings.alerts.limit,

@@ -207,6 +207,18 @@ class DialerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class IngroupView:
+    """One in-group's calls right now (``in_group_status`` asked for that in-group alone):
+    ``calls_waiting`` are answered calls no agent has taken yet, ``total_calls`` every live
+    call of the in-group. VICIdial sums a pipe list of in-groups into one line, so the poller
+    asks per in-group to let each board and each metric series count its own queues."""
+
+    id: str
+    calls_waiting: int
+    total_calls: int
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything readers need, composed from the latest result of each source.
 
@@ -222,7 +234,8 @@ class Snapshot:
     groups: tuple[CampaignView, ...] = ()  # drop-rate groups, ``id = "group:NAME"``
     agents: tuple[AgentView, ...] = ()
     sources: tuple[SourceStatus, ...] = field(default=(), compare=False)
-    inbound_calls_waiting: int = 0
+    inbound_calls_waiting: int = 0  # the sum over ``ingroups``
+    ingroups: tuple[IngroupView, ...] = ()
     dialer: DialerInfo = field(default_factory=DialerInfo)
     leader: str = ""
     login_block: LoginBlock | None = None

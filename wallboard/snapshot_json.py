@@ -30,6 +30,7 @@ from wallboard.snapshot import (
     DialerInfo,
     DropWindow,
     ExtraWindow,
+    IngroupView,
     LoginBlock,
     Snapshot,
     SourceStatus,
@@ -65,6 +66,7 @@ def api_document(
     limit: float,
     alerts: Sequence[Mapping[str, Any]] = (),
     campaigns: Sequence[str] | None = None,
+    ingroups: Sequence[str] | None = None,
     warn_at: float | None = None,
     critical_at: float | None = None,
     thresholds: Thresholds | None = None,
@@ -74,7 +76,8 @@ def api_document(
     """The ``/api/snapshot`` JSON for ``snapshot`` as seen at ``now``.
 
     ``campaigns`` narrows the document to one board's campaigns (agents included), and to the
-    drop-rate groups with at least one of them as a member. ``thresholds`` grade each window
+    drop-rate groups with at least one of them as a member; ``ingroups`` narrows the in-groups
+    (and ``inbound_calls_waiting``, their sum) to one board's. ``thresholds`` grade each window
     (the windows module decides severity, never the page); without it they are built from
     ``limit``/``warn_at``/``critical_at``. ``alert_view`` (the alert engine's, shared through
     the cache) gives ``alerts`` and each window's ``alert_state``; without it, ``alerts`` is
@@ -96,6 +99,9 @@ def api_document(
         if wanted is None or any(member in wanted for member in group.members)
     ]
     shown = None if wanted is None else wanted | {group.id for group in groups}
+    shown_ingroups = [
+        ingroup for ingroup in snapshot.ingroups if ingroups is None or ingroup.id in ingroups
+    ]
 
     def graded(target: CampaignView) -> Thresholds:
         assert thresholds is not None
@@ -120,7 +126,11 @@ def api_document(
             "utc_offset_hours": snapshot.dialer.utc_offset_hours,
             "timezone": snapshot.dialer.timezone,
         },
-        "inbound_calls_waiting": snapshot.inbound_calls_waiting,
+        "inbound_calls_waiting": sum(g.calls_waiting for g in shown_ingroups),
+        "ingroups": [
+            {"id": g.id, "calls_waiting": g.calls_waiting, "total_calls": g.total_calls}
+            for g in shown_ingroups
+        ],
         "thresholds": {
             "limit": thresholds.limit,
             "warn_at": thresholds.warn_at,
@@ -416,6 +426,7 @@ class SnapshotJsonCodec:
             "taken_at": iso(snapshot.taken_at),
             "local_date": snapshot.local_date.isoformat(),
             "inbound_calls_waiting": snapshot.inbound_calls_waiting,
+            "ingroups": [[g.id, g.calls_waiting, g.total_calls] for g in snapshot.ingroups],
             "leader": snapshot.leader,
             "login_block": _login_document(snapshot.login_block),
             "dialer": [
@@ -463,6 +474,7 @@ class SnapshotJsonCodec:
             taken_at=_required_time(document["taken_at"]),
             local_date=date.fromisoformat(document["local_date"]),
             inbound_calls_waiting=document["inbound_calls_waiting"],
+            ingroups=tuple(IngroupView(*row) for row in document.get("ingroups", ())),
             leader=document.get("leader", ""),
             login_block=_decode_login(document.get("login_block")),
             dialer=DialerInfo(

@@ -124,9 +124,17 @@ def test_a_large_floor_stretches_the_hopper_cycle_to_fit_the_budget() -> None:
 def test_the_default_config_with_100_campaigns_stays_under_20_a_minute() -> None:
     plan = plan_from_config(load_default_config())
     shared = budget_plan(plan, 100)
-    assert shared.priority_per_minute == 6.0  # in-groups every 30 s add 2
+    # agents 2 + stats 1 + campaigns 1, and each of the two in-groups asked alone every 30 s
+    assert shared.priority_per_minute == 8.0
     assert not shared.over_budget
     assert requests_per_minute(plan, shared, 100) <= 20.0
+
+
+def test_each_in_group_is_one_request_of_the_live_budget() -> None:
+    three = PollPlan(campaigns=None, ingroups=("A", "B", "C"), ingroups_interval=30.0)
+    assert three.requests_per_round("in_group_status") == 3
+    assert three.requests_per_round("logged_in_agents") == 1
+    assert budget_plan(three, 4).priority_per_minute == 4.0 + 6.0
 
 
 def test_a_small_floor_keeps_the_configured_hopper_interval() -> None:
@@ -142,7 +150,7 @@ def test_when_the_live_sources_alone_exceed_the_budget_it_says_so_and_still_plan
         campaigns=None, ingroups=("SALESLINE",), agents_interval=5.0, ingroups_interval=5.0
     )
     shared = budget_plan(fast, 10)
-    assert shared.priority_per_minute == 26.0  # 12 + 1 + 1 + 12
+    assert shared.priority_per_minute == 26.0  # 12 + 1 + 1 + 12 (one in-group)
     assert shared.over_budget
     # The floor's figures come first: nothing about them is slowed, and hoppers still move.
     assert shared.slow_per_minute == 1.0

@@ -288,17 +288,3 @@ async def test_favicon_is_a_32_pixel_icon(site: Site) -> None:
     assert (header_size, bmp_width, bmp_height) == (40, 32, 64)
     pixels = body[offset + 40 : offset + 40 + 32 * 32 * 4]
     assert len({pixels[i : i + 4] for i in range(0, len(pixels), 4)}) >= 4, "a picture, not a fill"
-
-
-def test_board_ingroups_not_applied_yet_are_said_not_hidden() -> None:
-    from wallboard.web.boards import unapplied_ingroups
-
-    boards = (
-        Board("north", "North", None, ("SUPPORT",)),
-        Board("south", "South", None, ()),
-        Board("floor", "Floor", None, None),  # every polled in-group: what boards show today
-    )
-    message = unapplied_ingroups(boards)
-    assert message is not None
-    assert message.startswith("[[boards]] ingroups of north, south is not applied yet")
-    assert unapplied_ingroups(boards[2:]) is None

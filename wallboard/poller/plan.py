@@ -59,6 +59,11 @@ class PollPlan:
             sources["in_group_status"] = self.ingroups_interval
         return sources
 
+    def requests_per_round(self, source: str) -> int:
+        """Requests one round of a live source costs: ``in_group_status`` asks per in-group
+        (VICIdial sums a list into one line), every other live source asks once."""
+        return max(1, len(self.ingroups)) if source == "in_group_status" else 1
+
     @property
     def shortest_interval(self) -> float:
         return min(self.intervals().values())
@@ -126,7 +131,11 @@ class BudgetPlan:
 def budget_plan(plan: PollPlan, campaign_count: int) -> BudgetPlan:
     """Share ``plan.max_requests_per_minute`` between the live sources and the slow ones."""
     intervals = plan.intervals()
-    priority = sum(60.0 / intervals[name] for name in PRIORITY_SOURCES if name in intervals)
+    priority = sum(
+        plan.requests_per_round(name) * 60.0 / intervals[name]
+        for name in PRIORITY_SOURCES
+        if name in intervals
+    )
     budget = plan.max_requests_per_minute
     version_cost = 60.0 / plan.version_interval
     # Never less than one slow request a minute: hoppers and the 30-day history must move.

@@ -600,8 +600,15 @@ class Poller:
             self._health.success("hopper_list", now, last_success=oldest)
 
     async def _fetch_ingroups(self) -> None:
-        status = await self._client.fetch_ingroups(self._plan.ingroups)
-        self._results = replace(self._results, ingroups=status)
+        """One ``in_group_status`` request per in-group: VICIdial sums a pipe list into one
+        line, and each board and each metric series needs its own in-groups' figures. The
+        set is all or nothing: a failure keeps every in-group's last good figures (one
+        source, one age), rather than a mix of fresh and old queues summed on a board."""
+        statuses = {
+            ingroup: await self._client.fetch_ingroups((ingroup,))
+            for ingroup in self._plan.ingroups
+        }
+        self._results = replace(self._results, ingroups=statuses)
 
     # -- the 30-day window ------------------------------------------------------------------
 

@@ -33,22 +33,6 @@ def boards_from_config(configs: Iterable[BoardConfig]) -> tuple[Board, ...]:
     )
 
 
-def unapplied_ingroups(boards: Iterable[Board]) -> str | None:
-    """What is configured but not applied yet, in one sentence (None: nothing). A board's own
-    in-groups need calls waiting per in-group, and ``in_group_status`` answers one total for
-    the set it is asked about; until the poller asks per board, every board shows the total of
-    ``vicidial.ingroups``, and the daemon and ``wallboard check`` say so rather than let the
-    key seem to work (``panels`` without ``"inbound"`` hides the figure today)."""
-    named = [board.name for board in boards if board.ingroups is not None]
-    if not named:
-        return None
-    return (
-        f"[[boards]] ingroups of {', '.join(named)} is not applied yet: those boards show "
-        "the calls waiting of every vicidial.ingroups (per-board in-groups come with "
-        "per-in-group polling)"
-    )
-
-
 def find_board(boards: Sequence[Board], name: str) -> Board | None:
     """The board called ``name``, or None."""
     return next((board for board in boards if board.name == name), None)

@@ -31,7 +31,7 @@ import orjson
 from wallboard import __version__
 from wallboard.snapshot import Snapshot
 from wallboard.snapshot_json import api_document, iso
-from wallboard.web.keys import WebContext
+from wallboard.web.keys import Board, WebContext
 
 #: The keys of :func:`~wallboard.snapshot_json.api_document` that depend on the moment of
 #: reading rather than on the snapshot's content. Any new time-dependent key belongs here.
@@ -117,11 +117,16 @@ class BoardDocuments:
 
     def campaigns(self, board: BoardKey) -> list[str] | None:
         """The campaigns a board shows (None: all); :class:`UnknownBoard` for a bad name."""
+        found = self._board(board)
+        return None if found is None or found.campaigns is None else list(found.campaigns)
+
+    def _board(self, board: BoardKey) -> Board | None:
+        """The configured board (None: the whole floor); :class:`UnknownBoard` for a bad name."""
         if board is None:
             return None
         for candidate in self._context.boards:
             if candidate.name == board:
-                return None if candidate.campaigns is None else list(candidate.campaigns)
+                return candidate
         raise UnknownBoard(board)
 
     def rendered(self, board: BoardKey) -> Rendered | None:
@@ -133,7 +138,13 @@ class BoardDocuments:
         snapshot = self._context.store.latest()
         if snapshot is None:
             return None
-        document = self._document(snapshot, self._context.clock(), self.campaigns(board))
+        found = self._board(board)
+        document = self._document(
+            snapshot,
+            self._context.clock(),
+            None if found is None or found.campaigns is None else found.campaigns,
+            None if found is None else found.ingroups,
+        )
         freshness = {key: document.pop(key) for key in FRESHNESS_KEYS if key in document}
         body = dumps(document)
         frame = sse_frame("snapshot", _splice(dumps(freshness), body))
@@ -156,7 +167,7 @@ class BoardDocuments:
         # An empty campaign filter renders only the small top-level part: its freshness keys
         # are exactly api_document's, for the newest health the store holds.
         now = self._context.clock()
-        small = self._document(snapshot, now, ())
+        small = self._document(snapshot, now, (), ())
         freshness = {key: small[key] for key in FRESHNESS_KEYS if key in small}
         return _splice(dumps(freshness), rendered.body)
 
@@ -169,7 +180,11 @@ class BoardDocuments:
         return sse_frame("heartbeat", dumps(document))
 
     def _document(
-        self, snapshot: Snapshot, now: datetime, campaigns: Sequence[str] | None
+        self,
+        snapshot: Snapshot,
+        now: datetime,
+        campaigns: Sequence[str] | None,
+        ingroups: Sequence[str] | None,
     ) -> dict[str, Any]:
         context = self._context
         return api_document(
@@ -178,6 +193,7 @@ class BoardDocuments:
             limit=context.limit,
             alerts=context.alerts(),
             campaigns=campaigns,
+            ingroups=ingroups,
             warn_at=context.warn_at,
             critical_at=context.critical_at,
             thresholds=context.thresholds,
