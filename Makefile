@@ -7,7 +7,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 
 PORT ?= 8080
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint bench screenshots dist clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,8 +28,8 @@ test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check wallboard tests bench tools
-	$(BIN)/ruff format --check wallboard tests bench tools
+	$(BIN)/ruff check wallboard tests bench tools contrib
+	$(BIN)/ruff format --check wallboard tests bench tools contrib
 	$(BIN)/mypy --strict wallboard
 
 bench: $(STAMP_DEV)
@@ -38,6 +38,13 @@ bench: $(STAMP_DEV)
 # The README's board screenshots, regenerated the same way each time (needs /usr/bin/chromium).
 screenshots: $(STAMP_DEV)
 	$(BIN)/python tools/screenshots.py docs/screenshots
+
+# The wheel for `pipx install dist/vicidial_wallboard-*.whl` (or a venv; see contrib/ for the
+# systemd unit). The Docker image builds its own the same way.
+dist: | $(BIN)/python
+	rm -rf dist build
+	$(BIN)/python -m pip wheel -q --no-deps --wheel-dir dist .
+	rm -rf build
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -25,8 +25,6 @@ def exposition(snapshot: Snapshot, **options: object) -> str:
         latest=lambda: snapshot,
         clock=lambda: COMPLIANCE_NOW,
         limit=0.03,
-        agents_interval=30,
-        stats_interval=60,
         **options,  # type: ignore[arg-type]
     )
     return metrics.render().decode()
@@ -153,10 +151,8 @@ async def test_promtool_accepts_every_window_and_group() -> None:
         latest=lambda: snapshot,
         clock=lambda: COMPLIANCE_NOW,
         limit=0.03,
-        agents_interval=30,
-        stats_interval=60,
     )
-    context = WebContext(store=FakeStore(snapshot), limit=0.03, metrics=metrics.render)
+    context = WebContext(store=FakeStore(snapshot), limit=0.03, metrics=metrics)
     async with (
         serving(build_web_app(context)) as url,
         aiohttp.ClientSession() as http,

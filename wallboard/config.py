@@ -114,6 +114,7 @@ __all__ = [
     "ConfigError",
     "DropGroupConfig",
     "Duration",
+    "MetricsConfig",
     "NonNegativeDuration",
     "PollConfig",
     "SecretFile",
@@ -659,6 +660,14 @@ class SlackConfig(_Section):
         raise AssertionError("validation guarantees token or token_file")  # pragma: no cover
 
 
+class MetricsConfig(_Section):
+    """``/metrics``: ``agent_series = false`` leaves out the per-agent series
+    (``vicidial_agent_calls_today``): on a floor of thousands of agents they are most of the
+    exposition and of Prometheus' series, while the campaign families already count agents."""
+
+    agent_series: bool = True
+
+
 class StateConfig(_Section):
     """The SQLite file for history, the alert outbox and the audit log."""
 
@@ -685,6 +694,7 @@ class Settings(BaseSettings):
     boards: tuple[BoardConfig, ...] = _DEFAULT_BOARDS
     alerts: AlertsConfig = AlertsConfig()
     drop_groups: tuple[DropGroupConfig, ...] = ()
+    metrics: MetricsConfig = MetricsConfig()
     slack: SlackConfig | None = None
     state: StateConfig = StateConfig()
 

@@ -30,7 +30,7 @@ from wallboard.cache import create_history_store, create_snapshot_store, instanc
 from wallboard.cache.base import cancel_and_wait
 from wallboard.config import Settings
 from wallboard.freshness import FreshnessWatch
-from wallboard.metrics import DaemonMetrics
+from wallboard.metrics import DaemonMetrics, source_intervals
 from wallboard.poller import Poller, plan_from_config
 from wallboard.poller.budget import RequestBudget
 from wallboard.snapshot import utcnow
@@ -70,14 +70,23 @@ def build_daemon_app(
     store.leadership.subscribe(leadership.put_nowait)
     views = create_alert_view_store(settings.cache, store)
     rules = rules_from_config(settings)
+
+    def stream_clients() -> int:
+        # Read at scrape time: scrapes arrive through ``app``, built just below.
+        return len(app[HUB])
+
     metrics = DaemonMetrics(
         latest=store.latest,
         clock=clock,
         limit=settings.alerts.limit,
         limit_for=lambda target: rules.thresholds_for(target).limit,
-        agents_interval=settings.poll.agents_interval.total_seconds(),
-        stats_interval=settings.poll.stats_interval.total_seconds(),
+        intervals=source_intervals(settings.poll.intervals),
         alerts_firing=lambda: firing_counts(views.latest()),
+        stream_clients=stream_clients,
+        agent_series=settings.metrics.agent_series,
+        auto_pause_campaigns=(
+            settings.alerts.auto_pause.campaigns if settings.alerts.auto_pause else ()
+        ),
     )
     boards = boards_from_config(settings.boards)
     context = WebContext(
@@ -88,13 +97,12 @@ def build_daemon_app(
         boards=boards,
         token=settings.web.token_value(),
         clock=clock,
-        metrics=metrics.render,
+        metrics=metrics,
         thresholds=thresholds_from_config(settings),
         thresholds_for=rules.thresholds_for,
         alert_view=views.latest,
     )
     app = build_web_app(context)
-    metrics.stream_clients = lambda: len(app[HUB])
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         vicidial = settings.vicidial

@@ -19,6 +19,7 @@ from wallboard.web.auth import token_middleware
 from wallboard.web.boards import find_board, rotation, theme
 from wallboard.web.favicon import favicon_ico
 from wallboard.web.keys import CONTEXT, HUB, WebContext
+from wallboard.web.metrics_route import metrics_response
 from wallboard.web.pages import Pages
 from wallboard.web.render import BoardDocuments, UnknownBoard, dumps
 from wallboard.web.security import add_security_headers, install_log_filters
@@ -107,13 +108,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    context = request.app[CONTEXT]
-    if context.metrics is None:
-        raise web.HTTPNotFound()
-    return web.Response(
-        body=context.metrics(),
-        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
-    )
+    """Prometheus exposition in the format ``Accept`` asks for (text 0.0.4 by default)."""
+    return metrics_response(request, request.app[CONTEXT].metrics)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
