@@ -6,6 +6,9 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
 PORT ?= 8080
+# Three workers on a 2-core box: most tests wait on sockets, subprocesses and the browser, so a
+# third worker fills the gaps (the suite takes ~2.5 min instead of ~5.5 serially).
+TEST_WORKERS ?= 3
 
 .PHONY: demo test lint bench screenshots dist clean
 
@@ -25,7 +28,7 @@ demo: $(STAMP_RUN)
 	$(BIN)/wallboard demo --port $(PORT)
 
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check wallboard tests bench tools contrib
