@@ -4,7 +4,8 @@ No handler can reach VICIdial: the app is given a :class:`~wallboard.web.keys.We
 holding the snapshot store, never the client. That is what keeps N screens as cheap as one.
 
 Hardening (the daemon faces a floor LAN) is wired here and lives in its own modules: security
-headers on every response and log filters (:mod:`~wallboard.web.security`), the optional
+headers on every response, aiohttp's own ``400``s included, and log filters
+(:mod:`~wallboard.web.security`), the optional
 access token (:mod:`~wallboard.web.auth`), the page's CSS and JS as cacheable static files
 (:mod:`~wallboard.web.assets`) so no page needs inline code.
 """
@@ -22,7 +23,7 @@ from wallboard.web.keys import CONTEXT, HUB, WebContext
 from wallboard.web.metrics_route import metrics_response
 from wallboard.web.pages import Pages
 from wallboard.web.render import BoardDocuments, UnknownBoard, dumps
-from wallboard.web.security import add_security_headers, install_log_filters
+from wallboard.web.security import harden, install_log_filters
 from wallboard.web.sse import StreamHub
 
 #: The per-board renders shared by ``/api/snapshot`` and the SSE streams.
@@ -182,7 +183,7 @@ def build_web_app(context: WebContext) -> web.Application:
     app[ASSETS] = assets
     app[PAGES] = Pages(assets)
     app.add_routes(routes)
-    app.on_response_prepare.append(add_security_headers)
+    harden(app)
 
     async def start_heartbeats(app: web.Application) -> None:
         app[HUB].start()
