@@ -858,7 +858,7 @@ def test_rule_lines_name_the_environment_variable(tmp_path: Path) -> None:
     assert "alerts.warn_at (from WALLBOARD_ALERTS__WARN_AT): must be below critical_at (0.028)" in (
         errors
     )
-    assert_error(errors, "vicidial.pass_file", "cannot read /x")
+    assert_error(errors, "vicidial.pass_file", "cannot read the file named there")
     assert_error(errors, "vicidial.pass", "not both")
     assert_error(errors, "web.listen")
 

@@ -68,6 +68,7 @@ from wallboard.config_loader import (
     ConfigError,
     KnownValues,
     deep_merge,
+    one_line,
     raise_if_any,
     read_toml_file,
     validate_settings,
@@ -86,6 +87,7 @@ from wallboard.config_types import (
     GroupName,
     IngroupIds,
     NonNegativeDuration,
+    PlainPath,
     QuietHours,
     Ratio,
     SecretFile,
@@ -671,7 +673,7 @@ class MetricsConfig(_Section):
 class StateConfig(_Section):
     """The SQLite file for history, the alert outbox and the audit log."""
 
-    path: Path = Path("wallboard.db")
+    path: PlainPath = Path("wallboard.db")
 
 
 _DEFAULT_BOARDS = (BoardConfig(name="floor", title="Floor"),)
@@ -748,13 +750,15 @@ def check_state_path(settings: Settings) -> str | None:
     Called by ``wallboard check`` and before the daemon starts (exit 2): a directory that is
     missing or read-only would otherwise surface as SQLite errors retried forever. SQLite writes
     the database and, beside it, its journal, so both the file and its directory must be
-    writable. Nothing persistent is created: a temporary file is made and removed again.
+    writable. Nothing persistent is created: a temporary file is made and removed again. The
+    line quotes the path through :func:`one_line`: a line break in it cannot split the line.
     """
     where = settings.state.path.absolute()
     try:
-        return _state_path_problem(where)
+        problem = _state_path_problem(where)
     except OSError as error:  # e.g. a parent directory this user may not even look into
-        return _unwritable(where.parent, error)
+        problem = _unwritable(where.parent, error)
+    return None if problem is None else one_line(problem)
 
 
 def _state_path_problem(where: Path) -> str | None:

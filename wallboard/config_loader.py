@@ -5,9 +5,11 @@ are: the TOML read, the environment parsed by pydantic-settings'
 :class:`~pydantic_settings.EnvSettingsSource` from a mapping we pass (so tests never touch
 ``os.environ``), the deep merge that lets the environment beat the file, and the turning of
 pydantic's errors into one line per problem. It is separate so :mod:`wallboard.config` reads as
-the list of sections and their rules, and so the rule that keeps secrets out of error lines
-(built from pydantic's location and message, never its ``input_value``) sits in one short module
-to review. Nothing here knows a section: the settings class is a parameter.
+the list of sections and their rules, and so the rules that keep error lines safe to print sit
+in one short module to review: a line is built from pydantic's location and message, never its
+``input_value``; every configured secret is masked in it, as validators quote the values they
+refuse and a secret may sit at the wrong key; and it is one printable line, whatever path, key
+or value it quotes. Nothing here knows a section: the settings class is a parameter.
 
 One pass, every problem: pydantic skips a model's "after" validators as soon as one of its
 fields fails, so cross-field rules written as model validators would only speak once every
@@ -48,6 +50,7 @@ __all__ = [
     "KnownValues",
     "Rules",
     "deep_merge",
+    "one_line",
     "raise_if_any",
     "read_toml_file",
     "validate_settings",
@@ -66,12 +69,15 @@ _SettingsT = TypeVar("_SettingsT", bound=BaseSettings)
 class ConfigError(Exception):
     """The configuration is unusable; :attr:`errors` lists every problem as ``key.path: message``.
 
-    ``str()`` is those lines, one per line, ready for the CLI to print before exiting 2.
+    ``str()`` is those lines, one per line, ready for the CLI to print before exiting 2. Each
+    line goes through :func:`one_line` here, so whatever a message quotes (a file path, an
+    unknown key, a value) cannot split it, forge another line or drive the terminal.
     """
 
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+        lines = [one_line(error) for error in errors]
+        super().__init__("\n".join(lines))
+        self.errors = lines
 
     def __str__(self) -> str:
         return "\n".join(self.errors)
@@ -92,6 +98,19 @@ class KeyProblems(ValueError):
 def raise_if_any(problems: list[tuple[str, str]]) -> None:
     if problems:
         raise KeyProblems(problems)
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable written as Python writes it
+    (``\\n``, ``\\r``, ``\\x1b``, ``\\u2028``): one line, and no terminal escapes.
+
+    Error lines quote what the operator wrote (paths, keys, values), and TOML strings and
+    quoted keys may hold any of those characters. Printable text is kept as it is, so a line
+    reads as before unless it quoted something that could not be shown anyway.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class _EnvironmentSource(EnvSettingsSource):
@@ -142,18 +161,20 @@ def validate_settings(
     errors += table_errors
     env_names = frozenset(name.upper() for name in environ)
     data = deep_merge(file_data, env_data)
+    secrets = _secrets(settings_type, data)
     settings: _SettingsT | None = None
     bad_locations: list[tuple[str | int, ...]] = []
     try:
         settings = settings_type.model_validate(data, context={RULES_CHECKED: rules is not None})
     except ValidationError as error:
         details = error.errors(include_url=False, include_input=False)
-        errors += _error_lines(details, env_data, env_names, settings_type)
+        errors += _error_lines(details, env_data, env_names, settings_type, secrets)
         bad_locations = [tuple(detail["loc"]) for detail in details]
     if rules is not None:
         known = KnownValues(settings_type, data, bad_locations)
         errors += [
-            _line(tuple(_path(key)), message, env_data, env_names) for key, message in rules(known)
+            _line(tuple(_path(key)), message, env_data, env_names, secrets)
+            for key, message in rules(known)
         ]
     if settings is not None and not errors:
         return settings
@@ -226,10 +247,11 @@ def _error_lines(
     env_data: dict[str, Any],
     env_names: frozenset[str],
     settings_type: type[BaseModel],
+    secrets: Sequence[str],
 ) -> list[str]:
     """One ``dotted.key: message`` line per problem; built from loc and msg, never the input."""
     return [
-        _line(location, message, env_data, env_names)
+        _line(location, message, env_data, env_names, secrets)
         for error in errors
         for location, message in _located_messages(error, settings_type)
     ]
@@ -240,11 +262,94 @@ def _line(
     message: str,
     env_data: dict[str, Any],
     env_names: frozenset[str],
+    secrets: Sequence[str],
 ) -> str:
+    """``key: message``, with every secret masked in the key and in the message apart, so
+    masking never eats the ``: `` between them."""
     dotted = ".".join(str(part) for part in location) or "(top level)"
     env_name = _env_name(location, env_data, env_names)
     origin = f" (from {env_name})" if env_name else ""
-    return f"{dotted}{origin}: {message}"
+    return f"{_masked(dotted, secrets)}{origin}: {_masked(message, secrets)}"
+
+
+# --- secrets in error lines -----------------------------------------------------------------
+
+#: A secret shorter than this is not masked: "***" would replace ordinary words and key names
+#: in every line, and a secret that short is not kept by hiding it anyway.
+_MIN_MASKED_CHARS: Final = 4
+_MASK: Final = "***"
+
+
+def _secrets(settings_type: type[BaseModel], data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every secret the input configures, longest first, in the forms a message may quote it.
+
+    A line is built from pydantic's message, never its input, but the field validators quote
+    the value they refuse (a campaign ID, a window, a time zone), and an unknown key is
+    quoted as written: a password pasted at the wrong key or written as a key would be
+    printed. So every line is masked with the configured secrets: the value of each field
+    whose type holds a secret (``SecretStr``, and a secret file's content when the file
+    reads), as written, stripped (the list validators strip items) and as ``repr`` shows it.
+    The file is read a second time here; its reader refuses anything that could block.
+    """
+    found: set[str] = set()
+    for model, name, path in _secret_fields(settings_type):
+        node = _raw(data, path)
+        if node is None:
+            continue
+        try:
+            value = _field_adapter(model, name).validate_python(node)
+        except ValidationError:
+            continue
+        reveal = getattr(value, "get_secret_value", None)
+        if callable(reveal):
+            secret = reveal()
+            if isinstance(secret, str):
+                found.add(secret)
+    forms = {
+        form
+        for secret in found
+        for form in (secret, secret.strip(), repr(secret)[1:-1], repr(secret.strip())[1:-1])
+        if len(form.strip()) >= _MIN_MASKED_CHARS
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _masked(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def _secret_fields(
+    model: type[BaseModel], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[type[BaseModel], str, tuple[str, ...]]]:
+    """``(section, field name, key path)`` of every field under ``model``, through sections
+    (not arrays of tables or tables keyed by data), whose type holds a secret."""
+    for name, info in model.model_fields.items():
+        key = (*prefix, info.alias or name)
+        if _holds_secret(info.annotation):
+            yield model, name, key
+        elif (inner := _model_type(info.annotation)) is not None:
+            yield from _secret_fields(inner, key)
+
+
+def _holds_secret(annotation: Any) -> bool:
+    """Whether ``annotation`` (through unions and ``Annotated``) names a type whose values
+    reveal a secret by ``get_secret_value()``: pydantic's ``SecretStr``, a secret file."""
+    if isinstance(annotation, type):
+        return callable(getattr(annotation, "get_secret_value", None))
+    return any(_holds_secret(arg) for arg in get_args(annotation))
+
+
+def _raw(data: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """The input's value at ``path``, or None."""
+    node: Any = data
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
 
 
 def _located_messages(

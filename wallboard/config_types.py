@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
@@ -50,6 +51,7 @@ __all__ = [
     "GroupName",
     "IngroupIds",
     "NonNegativeDuration",
+    "PlainPath",
     "QuietHours",
     "Ratio",
     "SecretFile",
@@ -263,29 +265,86 @@ class SecretFile:
     """A secret read once, at load time, from a file (``pass_file``, ``token_file``).
 
     Reading at load time makes an unreadable file a config error rather than a failure at the
-    first poll. The path stays visible for messages; the content is a ``SecretStr``.
+    first poll. The path is kept for dumping the settings back, never for error lines (see
+    :func:`_read_secret_file`); the content is a ``SecretStr``.
     """
 
     path: Path
     content: SecretStr
 
+    def get_secret_value(self) -> str:
+        """The secret in clear; the name is ``SecretStr``'s, so code that masks secrets (the
+        config loader's error lines) treats both alike."""
+        return self.content.get_secret_value()
+
+
+MAX_SECRET_FILE_BYTES = 64 * 1024
+"""A password or token is a line: a larger file is not a secret file (a log, a database
+named by mistake), and reading it whole could take the daemon's memory."""
+
+_SECRET_FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+
 
 def _read_secret_file(value: object) -> SecretFile:
+    """Read the secret at the path ``value``, as UTF-8 text without its final line break.
+
+    Error messages never repeat the path: the usual mistake with ``token_file`` is writing the
+    token itself there, and the message would print it. The key in front of the message (and
+    the environment variable, if one gave it) says which setting to look at.
+
+    Only a regular file of at most :data:`MAX_SECRET_FILE_BYTES` is read. ``os.stat`` comes
+    first, so a FIFO, a device or a directory is never opened; the open is non-blocking and the
+    opened file is checked again, so a file swapped for a FIFO in between cannot block the
+    load either, and no more than the limit (plus one byte, to notice a larger file) is read.
+    """
     if isinstance(value, SecretFile):
         return value
     if not isinstance(value, str | os.PathLike):
         raise ValueError("must be a file path")
-    path = Path(value).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        path = Path(value).expanduser()
+        data = _read_small_regular_file(path)
+    except _NotASecretFile as refusal:
+        raise ValueError(f"the file named there {refusal}") from None
+    except RuntimeError:  # "~name" where no user "name" has a home directory
+        raise ValueError(
+            "cannot read the file named there: its ~name names no user with a home directory"
+        ) from None
+    except (ValueError, TypeError):  # a NUL character: no file can have that name
+        raise ValueError("cannot read the file named there: not a usable file path") from None
     except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"cannot read the file named there: {reason}") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text") from None
+        raise ValueError("the file named there is not UTF-8 text") from None
     content = text.rstrip("\r\n")
     if not content:
-        raise ValueError(f"{path} is empty")
+        raise ValueError("the file named there is empty")
     return SecretFile(path=path, content=SecretStr(content))
+
+
+class _NotASecretFile(Exception):
+    """A file that exists but cannot hold a secret; the text completes "the file named there"."""
+
+
+_NOT_REGULAR = "is a directory, a device or a pipe, not a regular file"
+
+
+def _read_small_regular_file(path: Path) -> bytes:
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise _NotASecretFile(_NOT_REGULAR)
+    descriptor = os.open(path, _SECRET_FILE_FLAGS)
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _NotASecretFile(_NOT_REGULAR)
+        data = file.read(MAX_SECRET_FILE_BYTES + 1)
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise _NotASecretFile(
+            f"is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB, not a secret file"
+        )
+    return data
 
 
 SecretFilePath = Annotated[
@@ -293,6 +352,22 @@ SecretFilePath = Annotated[
     PlainValidator(_read_secret_file),
     PlainSerializer(lambda secret_file: str(secret_file.path), return_type=str),
 ]
+
+
+def _plain_path(value: object) -> Path:
+    """A path from the text the operator wrote; pydantic's own message for anything else
+    ("Input is not a valid path for <class 'pathlib.Path'>") is not for operators."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a file path (a string)")
+    if "\x00" in value:
+        raise ValueError("must be a file path, and no file name has a NUL character")
+    return Path(value)
+
+
+PlainPath = Annotated[Path, BeforeValidator(_plain_path)]
+"""A file path written as a string (``state.path``); it need not exist yet."""
 
 
 def http_base_url(value: str) -> str:

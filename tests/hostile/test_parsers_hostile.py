@@ -105,8 +105,8 @@ def assert_loggable(error: VicidialError | None) -> None:
     message = str(error)
     assert message, "an error says something"
     assert len(message) <= MESSAGE_CHARS, len(message)
-    if not isinstance(error, ApiError):  # ApiError quotes the dialer's line raw: pinned below
-        assert not LINE_BREAKS.search(message), repr(message)
+    assert not LINE_BREAKS.search(message), repr(message)
+    assert not CONTROL.search(message), repr(message)
 
 
 @EXAMPLES
@@ -167,14 +167,12 @@ def test_huge_answers_are_refused_with_a_short_message(body: bytes) -> None:
         assert_loggable(outcome(function, text, ["SALES1"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.classify_answer raises ApiError(shorten(line)) with the dialer's raw text: "
-    "terminal escapes, NUL, CR and U+2028 reach the log line (vicidial/_text.shorten should "
-    "escape what is not printable)",
-)
-@pytest.mark.parametrize("control", ["\x1b[2J", "\r", "\x00", "\u2028", "\x85"])
+@pytest.mark.parametrize("control", ["\x1b[2J", "\r", "\x00", "\u2028", "\x85", "\t", "\u202e"])
 def test_an_error_line_with_control_characters_is_logged_escaped(control: str) -> None:
+    """The dialer's ``ERROR:``/``NOTICE:`` text is quoted in ApiError and LoginError: what is
+    not printable arrives escaped, so it can neither drive the operator's terminal nor start
+    a forged log line, and the operator still sees that it was there."""
+    escaped = ascii(control[0])[1:-1]
     answers = (
         f"ERROR: bad{control}INFO forged line\n",
         f"NOTICE: bad{control}INFO forged line\n",
@@ -183,5 +181,47 @@ def test_an_error_line_with_control_characters_is_logged_escaped(control: str) -
     for function in PARSERS:
         for text in answers:
             error = outcome(function, text, None)
-            if error is not None:
-                assert not CONTROL.search(str(error)), repr(str(error))
+            assert error is not None, (function, text)
+            message = str(error)
+            assert not CONTROL.search(message), repr(message)
+            assert not any(not c.isprintable() for c in message), repr(message)
+            if "forged" in message or "10.0.0.1" in message:
+                assert escaped in message, repr(message)
+
+
+def test_a_long_error_line_of_control_characters_stays_within_the_limit() -> None:
+    """Escaping makes a character up to six long: the limit counts what is shown."""
+    error = outcome("version", "ERROR: " + "\x00" * 1000 + "\n", None)
+    assert isinstance(error, ApiError)
+    message = str(error)
+    assert len(message) <= MESSAGE_CHARS, len(message)
+    assert message.endswith("\\x00..."), message[-20:]
+
+
+async def test_an_http_error_body_is_one_printable_line_without_the_password() -> None:
+    """A 5xx body from a proxy goes into the log and /readyz: escaped, and masked before it
+    is cut, so a password straddling the cut never shows half of itself."""
+    import aiohttp
+    from aiohttp import web
+
+    from tests.support.serving import serving
+    from wallboard.vicidial.client import VicidialClient
+    from wallboard.vicidial.errors import TransportError
+
+    password = "Sup3r-Secret_pass"
+    body = "x" * 113 + password + "\x1b[2J\x00\r\nforged log line\u2028"
+
+    async def broken(_request: web.Request) -> web.Response:
+        return web.Response(status=502, text=body)
+
+    app = web.Application()
+    app.router.add_get("/vicidial/non_agent_api.php", broken)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        client = VicidialClient(session, url=url, user="wallboard", password=password, retries=0)
+        with pytest.raises(TransportError) as caught:
+            await client.fetch_campaigns()
+    message = str(caught.value)
+    assert "HTTP 502" in message
+    assert message.isprintable(), message
+    assert "Sup3r" not in message
+    assert "_pass" not in message

@@ -253,7 +253,25 @@ def shown(value: str, limit: int = _SHOWN_VALUE_CHARS) -> str:
 
 
 def shorten(line: str, limit: int = _SHOWN_LINE_CHARS) -> str:
-    """``line`` cut to ``limit`` characters for an error message (no quoting)."""
-    if len(line) > limit:
-        return line[:limit] + "..."
-    return line
+    """``line`` for an error message: unquoted, on one line, at most ``limit`` characters.
+
+    The line is the dialer's (or a proxy's) text, and the message goes into log lines and
+    ``/readyz``: a terminal escape, NUL, carriage return or line separator copied raw would
+    rewrite the operator's terminal or forge a log line. So what is not printable is written
+    as Python writes it (``\\x1b``, ``\\r``, ``\\u2028``), and ``limit`` counts the escaped
+    text, never splitting an escape. Printable text, backslashes included, is left as it is:
+    the client masks the VICIdial password in the finished message (``redacted``), which only
+    matches the password as sent, and a password is letters, digits, ``-`` and ``_``.
+    """
+    head = line[: limit + 1]
+    if head.isprintable():
+        return line[:limit] + "..." if len(line) > limit else line
+    shown_parts: list[str] = []
+    size = 0
+    for character in line:
+        part = character if character.isprintable() else ascii(character)[1:-1]
+        if size + len(part) > limit:
+            return "".join(shown_parts) + "..."
+        shown_parts.append(part)
+        size += len(part)
+    return "".join(shown_parts)

@@ -42,6 +42,7 @@ from typing import TypeVar
 import aiohttp
 
 from wallboard.vicidial import parsers
+from wallboard.vicidial._text import shorten
 from wallboard.vicidial.errors import (
     HtmlResponseError,
     RequestTimeout,
@@ -270,7 +271,10 @@ class VicidialClient:
         )
 
     def _status_error(self, function: str, status: int, text: str) -> TransportError:
-        snippet = redact(" ".join(text.split())[:120], self._password)
+        # Mask before cutting (a password straddling the cut would show its first half), then
+        # escape what is not printable: this line goes into logs and /readyz.
+        head = text[: 2000 + len(self._password)]
+        snippet = shorten(redact(" ".join(head.split()), self._password), 120)
         if _looks_like_html(text):
             snippet = "an HTML page (proxy or web server error)"
         return TransportError(
