@@ -405,11 +405,28 @@ def test_quiet_hours_do_not_hold_an_escalation() -> None:
 
 def test_the_today_key_carries_the_dialer_date() -> None:
     window = opened_warning()
-    assert window.sent[0].incident.key == "drop:SALES1:today:2026-11-25"
+    assert window.sent[0].incident.key == "drop:SALES1:today:2026-11-25@15:02:00Z"
     # The dialer's date, not the UTC one: an evening in New York is the next day in UTC.
     late = Window(replace(POLICY, pending=0.0))
     [note] = late.feed(10 * 3600, obs(WARN, day=date(2026, 11, 25)))  # 01:00 UTC on the 26th
-    assert note.incident.key == "drop:SALES1:today:2026-11-25"
+    assert note.incident.key.startswith("drop:SALES1:today:2026-11-25@")
+
+
+def test_a_today_incident_opened_again_the_same_day_is_a_new_incident() -> None:
+    """Resolved, then over the threshold again before midnight: a new key, so its messages
+    and its auto-pause decision are its own, never folded into the first incident's record."""
+    window = Window(replace(POLICY, pending=0.0))
+    [first] = window.feed(0, obs(WARN))
+    [resolved] = window.feed(600, obs(10))
+    assert resolved.action is Action.RESOLVED
+    [again] = window.feed(1200, obs(WARN))
+    assert again.action is Action.OPENED
+    assert again.incident.key != first.incident.key
+    assert again.incident.key.startswith("drop:SALES1:today:2026-11-25@")
+    # ...and it still belongs to its dialer day: midnight closes it as day_ended.
+    [ended] = window.feed(12 * 3600, obs(WARN, day=date(2026, 11, 26)))
+    assert ended.action is Action.DAY_ENDED
+    assert ended.incident.key == again.incident.key
 
 
 def test_other_windows_are_keyed_by_their_opening_moment() -> None:
@@ -445,7 +462,7 @@ def test_at_the_dialers_midnight_a_today_incident_ends_as_day_ended_never_resolv
     window.feed(10 * 3600, obs(WARN, day=date(2026, 11, 26)))
     [fresh] = window.feed(10 * 3600 + 120, obs(WARN, day=date(2026, 11, 26)))
     assert fresh.action is Action.OPENED
-    assert fresh.incident.key == "drop:SALES1:today:2026-11-26"
+    assert fresh.incident.key.startswith("drop:SALES1:today:2026-11-26@")
     assert Action.RESOLVED not in window.actions()
 
 

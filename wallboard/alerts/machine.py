@@ -89,9 +89,12 @@ class Step:
 
 
 def incident_key(campaign: str, window: str, day: date, opened_at: datetime) -> str:
-    """Stable keys: ``today`` per dialer date; other windows per opening moment."""
+    """A key per opening: a ``today`` incident that resolves and opens again on the same
+    dialer day is a new incident (its own Slack thread, its own auto-pause decision), so the
+    key carries the opening moment as well as the dialer date it belongs to. A key sharing the
+    day would overwrite the first incident's record and hide the second one's messages."""
     if window == "today":
-        return f"{Kind.DROP}:{campaign}:today:{day.isoformat()}"
+        return f"{Kind.DROP}:{campaign}:today:{day.isoformat()}@{opened_at:%H:%M:%S}Z"
     return f"{Kind.DROP}:{campaign}:{window}:{opened_at.isoformat()}"
 
 
@@ -219,12 +222,18 @@ def _resolve(track: Track, obs: Observation, policy: WindowPolicy, now: datetime
     return Step(Track(), (Notification(incident, Action.RESOLVED, text, now),))
 
 
+def _incident_day(key: str) -> str:
+    """The dialer date a ``today`` key belongs to (``drop:X:today:DATE@HH:MM:SSZ``; keys
+    stored before the opening time was added end with the date)."""
+    return key.rsplit(":today:", 1)[-1].split("@", 1)[0]
+
+
 def _day_ended(track: Track, obs: Observation, policy: WindowPolicy, now: datetime) -> Step | None:
     """A ``today`` incident belongs to its dialer date: at midnight it closes as such."""
     incident = track.incident
     if incident is None or obs.window != "today":
         return None
-    if incident.key.endswith(obs.day.isoformat()):
+    if _incident_day(incident.key) == obs.day.isoformat():
         return None
     figures = incident.figures
     last = _pct(figures.ratio) if figures is not None and figures.ratio is not None else "?"
