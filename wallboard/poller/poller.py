@@ -82,6 +82,13 @@ class Deferred(Exception):
     """The budget has no room for this tick's request: nothing was sent, nothing failed."""
 
 
+#: The sources whose figures a new leader keeps from the previous snapshot until its own poll
+#: of them succeeds (hoppers and ``version`` are slow and show as unknown for a moment).
+INHERITED_UNTIL_POLLED = frozenset(
+    {"logged_in_agents", "call_status_stats", "campaigns_list", "in_group_status"}
+)
+
+
 class Poller:
     """Owns the scheduler, the latest result per source, and composing snapshots."""
 
@@ -137,6 +144,11 @@ class Poller:
         # Sources polled since start(): until each has been tried once, publishing would
         # replace a good snapshot (the previous leader's) with a half-empty one.
         self._attempted: set[str] = set()
+        # A new leader (or a restart on a shared store) starts from the snapshot the store
+        # already holds: until its own polls of the floor sources have succeeded, it publishes
+        # those figures with its own health (errors, ages, login block), never blanks them.
+        self._inherited: Snapshot | None = None
+        self._succeeded: set[str] = set()
         self._inflight: set[asyncio.Task[None]] = set()
         self._publish_lock = asyncio.Lock()
         self._fetchers: dict[str, Callable[[], Awaitable[None]]] = {
@@ -166,8 +178,10 @@ class Poller:
             return
         self._starting = True
         self._attempted.clear()
+        self._succeeded.clear()
         try:
             await self._restore()
+            self._inherit(self._store.latest())
             await self.poll("version")
             await self.poll("campaigns_list")
             scheduler = AsyncIOScheduler(timezone=UTC)
@@ -218,6 +232,32 @@ class Poller:
         gap = timedelta(seconds=STALE_AFTER_INTERVALS * self._plan.agents_interval)
         self._tracker.restore(agents, now, gap)
         await self._compliance.restore(self._history)
+
+    def _inherit(self, previous: Snapshot | None) -> None:
+        """Take over the figures and per-source ages a previous leader published."""
+        self._inherited = previous
+        if previous is None:
+            return
+        polled = set(self._plan.intervals())
+        for status in previous.sources:
+            if status.function in polled and status.last_success is not None:
+                self._health.set_last_success(status.function, status.last_success)
+
+    def _still_inheriting(self) -> bool:
+        """Whether some floor source the inherited snapshot had figures for has not yet
+        succeeded here (its figures would be blank in a snapshot of our own results)."""
+        inherited = self._inherited
+        if inherited is None:
+            return False
+        needed = {
+            status.function
+            for status in inherited.sources
+            if status.function in INHERITED_UNTIL_POLLED and status.last_success is not None
+        } & set(self._plan.intervals())
+        if needed <= self._succeeded:
+            self._inherited = None  # our own results cover everything it showed
+            return False
+        return True
 
     def _effective_intervals(self) -> dict[str, float]:
         intervals = self._plan.intervals()
@@ -341,6 +381,7 @@ class Poller:
             if needs_login and self._breaker.succeeded():
                 await self._login_recovered()
             self._record_success(name)
+            self._succeeded.add(name)
         finally:
             self._attempted.add(name)
             if self._on_poll is not None:
@@ -743,6 +784,14 @@ class Poller:
             return False
         async with self._publish_lock:
             snapshot = self.compose()
+            if self._still_inheriting() and self._inherited is not None:
+                snapshot = replace(
+                    self._inherited,
+                    taken_at=snapshot.taken_at,
+                    sources=snapshot.sources,
+                    login_block=snapshot.login_block,
+                    leader=snapshot.leader,
+                )
             changed = await self._store.publish(snapshot)
             await self._save_agent_states(snapshot.taken_at)
             return changed
