@@ -4,7 +4,6 @@ figures keep moving, switchable per agent, and never carrying the VICIdial passw
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -18,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.daemon import DaemonHandle, FakeClock, daemon_settings, running_daemon
 from tests.support.sim import DEFAULT_START, SimHandle, running_simulator
-from tests.support.system import require_binary
+from tests.support.system import promtool_check_metrics
 from tests.support.waiting import eventually
 from wallboard.metrics import DaemonMetrics
 from wallboard.web.keys import CONTEXT
@@ -106,20 +105,10 @@ async def test_prometheus_gets_strict_openmetrics_with_the_text_formats_figures(
 async def test_promtool_accepts_the_live_text_exposition(
     daemon: tuple[DaemonHandle, FakeClock],
 ) -> None:
-    promtool = require_binary("promtool", "/usr/bin/promtool", package="prometheus")
     handle, _ = daemon
     for accept in (None, "text/plain;version=1.0.0"):
         _, text = await scrape(handle, accept)
-        process = await asyncio.create_subprocess_exec(
-            promtool,
-            "check",
-            "metrics",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await process.communicate(text.encode())
-        assert process.returncode == 0, out.decode()
+        await promtool_check_metrics(text)
         assert "_created" not in text, "no *_created series: they only double the exposition"
 
 

@@ -24,3 +24,20 @@ def require_binary(name: str, *candidates: str, package: str | None = None) -> s
     if os.environ.get("WALLBOARD_REQUIRE_SYSTEM_DEPS") == "1":
         pytest.fail(f"WALLBOARD_REQUIRE_SYSTEM_DEPS=1 but {reason}")
     pytest.skip(reason)
+
+
+async def promtool_check_metrics(text: str) -> None:
+    """``promtool check metrics`` on an exposition (skips or fails like require_binary)."""
+    import asyncio
+
+    promtool = require_binary("promtool", "/usr/bin/promtool", package="prometheus")
+    process = await asyncio.create_subprocess_exec(
+        promtool,
+        "check",
+        "metrics",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate(text.encode())
+    assert process.returncode == 0, out.decode()
