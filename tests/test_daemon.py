@@ -161,6 +161,19 @@ async def test_a_failing_source_keeps_its_data_and_turns_stale(
 
     await sim.clear_faults()
     await daemon.poller.poll("logged_in_agents")
+    if kind == "login":
+        # The breaker's first accepted probe (a poll above) resumes every source at once,
+        # logged_in_agents included; that poll may still have met the fault and tripped the
+        # breaker again. Then the next probe, one login_retry later, brings it back.
+        async def back() -> bool:
+            if daemon.poller.statuses["logged_in_agents"].ok:
+                return True
+            clock.advance(121)
+            await daemon.poller.poll("campaigns_list")
+            await daemon.poller.poll("logged_in_agents")
+            return daemon.poller.statuses["logged_in_agents"].ok
+
+        await eventually(back, within=10, what="logged_in_agents after the login recovered")
     recovered = await daemon.snapshot()
     assert recovered["stale"] is False
     assert recovered["sources"]["logged_in_agents"]["ok"] is True
