@@ -322,6 +322,48 @@ async def test_two_instances_on_one_redis_share_one_poller(
             assert after == before
 
 
+async def test_a_new_leader_with_vicidial_failing_keeps_the_figures_on_screen(
+    sim: SimHandle, tmp_path: Path, redis_url: str
+) -> None:
+    """The leader goes while VICIdial fails: the successor's first round fails, and it must
+    show the previous figures with its own errors and their true ages, never blanks."""
+    cache: dict[str, Any] = {"backend": "redis", "redis_url": redis_url, "lock_ttl": "5s"}
+    settings = daemon_settings(sim.base_url, tmp_path, cache=cache)
+    async with running_daemon(settings, instance="a") as a:
+        await a.wait_started()
+        async with running_daemon(settings, instance="b") as b:
+            await _until_same_snapshot(a, b)
+            good = await b.snapshot()
+            await sim.add_fault("*", "html", times=100_000)
+            await a.app.shutdown()
+            await a.app.cleanup()
+            await _eventually_running(b)
+
+            async def b_reports_its_failures() -> bool:
+                document = await b.snapshot()
+                return document["leader"] == "b" and not any(
+                    source["ok"] for name, source in document["sources"].items()
+                    if name in ("logged_in_agents", "call_status_stats")
+                )  # fmt: skip
+
+            await eventually(b_reports_its_failures, within=10, what="b's failing first round")
+            now = await b.snapshot()
+            assert now["agents"] == good["agents"], "the last good agents stay"
+            for before, after in zip(good["campaigns"], now["campaigns"], strict=True):
+                assert after["calls_today"] == before["calls_today"] is not None
+                assert after["drop_ratio"] == before["drop_ratio"]
+            agents = now["sources"]["logged_in_agents"]
+            assert agents["last_success"] == good["sources"]["logged_in_agents"]["last_success"]
+            assert agents["error"], "its own error, not the old leader's health"
+            await sim.clear_faults()
+            await b.poller.poll_round("logged_in_agents")
+            await b.poller.poll_round("call_status_stats")
+            await b.poller.poll_round("campaigns_list")
+            fresh = await b.snapshot()
+            assert fresh["sources"]["logged_in_agents"]["ok"] is True
+            assert len(fresh["agents"]) == len(good["agents"])
+
+
 async def _until_same_snapshot(a: DaemonHandle, b: DaemonHandle) -> None:
 
     async def same() -> bool:
