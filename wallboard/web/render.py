@@ -31,6 +31,7 @@ import orjson
 from wallboard import __version__
 from wallboard.snapshot import Snapshot
 from wallboard.snapshot_json import api_document, iso
+from wallboard.web.boards import find_board
 from wallboard.web.keys import Board, WebContext
 
 #: The keys of :func:`~wallboard.snapshot_json.api_document` that depend on the moment of
@@ -124,10 +125,10 @@ class BoardDocuments:
         """The configured board (None: the whole floor); :class:`UnknownBoard` for a bad name."""
         if board is None:
             return None
-        for candidate in self._context.boards:
-            if candidate.name == board:
-                return candidate
-        raise UnknownBoard(board)
+        found = find_board(self._context.boards, board)
+        if found is None:
+            raise UnknownBoard(board)
+        return found
 
     def rendered(self, board: BoardKey) -> Rendered | None:
         """The board at the current content version (rendered now if not yet); None before
